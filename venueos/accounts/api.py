@@ -1,0 +1,116 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from venueos.accounts import selectors, services
+from venueos.accounts.models import Organization
+from venueos.accounts.serializers import (
+    OrganizationIn,
+    OrganizationOut,
+    RegisterIn,
+    TokenCreatedOut,
+    TokenCreateIn,
+    TokenOut,
+    UserCreateIn,
+    UserOut,
+)
+from venueos.common.api import ListMixin, parse
+from venueos.common.permissions import require_admin, require_signed_in
+from venueos.common.problems import InvalidInput
+
+
+class RegisterApi(APIView):
+    authentication_classes = []
+    throttle_scope = "login"
+    throttle_classes = [ScopedRateThrottle]
+
+    @extend_schema(request=RegisterIn, responses={201: UserOut}, tags=["accounts"])
+    def post(self, request):
+        data = parse(RegisterIn, request.data)
+        user = services.user_register(**data)
+        return Response(UserOut(user).data, status=status.HTTP_201_CREATED)
+
+
+class TokenListCreateApi(ListMixin, APIView):
+    throttle_scope = "login"
+
+    def get_throttles(self):
+        if self.request.method == "POST":
+            return [ScopedRateThrottle()]
+        return super().get_throttles()
+
+    @extend_schema(
+        request=TokenCreateIn, responses={201: TokenCreatedOut}, tags=["accounts"]
+    )
+    def post(self, request):
+        data = parse(TokenCreateIn, request.data)
+        token, raw = services.token_create(**data)
+        body = {
+            "id": token.id,
+            "name": token.name,
+            "token": raw,
+            "expires_at": token.expires_at,
+        }
+        return Response(TokenCreatedOut(body).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: TokenOut(many=True)}, tags=["accounts"])
+    def get(self, request):
+        user = require_signed_in(request.user)
+        return self.paginated(selectors.token_list_for_user(user), TokenOut)
+
+
+class TokenDetailApi(APIView):
+    @extend_schema(responses={204: None}, tags=["accounts"])
+    def delete(self, request, token_id):
+        user = require_signed_in(request.user)
+        services.token_revoke(token_id=token_id, actor=user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeApi(APIView):
+    @extend_schema(responses={200: UserOut}, tags=["accounts"])
+    def get(self, request):
+        return Response(UserOut(require_signed_in(request.user)).data)
+
+
+class OrganizationListCreateApi(ListMixin, APIView):
+    @extend_schema(responses={200: OrganizationOut(many=True)}, tags=["accounts"])
+    def get(self, request):
+        require_admin(request.user)
+        return self.paginated(selectors.organization_list(), OrganizationOut)
+
+    @extend_schema(
+        request=OrganizationIn, responses={201: OrganizationOut}, tags=["accounts"]
+    )
+    def post(self, request):
+        require_admin(request.user)
+        data = parse(OrganizationIn, request.data)
+        organization = services.organization_create(actor=request.user, **data)
+        return Response(
+            OrganizationOut(organization).data, status=status.HTTP_201_CREATED
+        )
+
+
+class UserCreateApi(APIView):
+    @extend_schema(request=UserCreateIn, responses={201: UserOut}, tags=["accounts"])
+    def post(self, request):
+        require_admin(request.user)
+        data = parse(UserCreateIn, request.data)
+        organization = None
+        if data.get("organization_id"):
+            organization = Organization.objects.filter(
+                pk=data["organization_id"]
+            ).first()
+            if organization is None:
+                raise InvalidInput.field("organization_id", "No such organization.")
+        user = services.user_create(
+            email=data["email"],
+            password=data["password"],
+            full_name=data["full_name"],
+            role=data["role"],
+            organization=organization,
+            actor=request.user,
+        )
+        return Response(UserOut(user).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,136 @@
+"""Account writes: registration, users, organizations, API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.contrib.auth import authenticate
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from venueos.accounts.models import ApiToken, Organization, Role, User
+from venueos.common.permissions import require_admin
+from venueos.common.problems import Conflict, InvalidInput, NotAuthenticated, NotFound
+
+TOKEN_PREFIX = "vos_"
+
+
+def hash_token(raw: str) -> str:
+    # Tokens carry 256 bits of entropy, so a fast hash is safe (no brute force).
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _check_password(password: str, user: User) -> None:
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise InvalidInput(
+            " ".join(exc.messages), errors={"password": exc.messages}
+        ) from exc
+
+
+def _email_taken(email: str) -> Conflict:
+    return Conflict(
+        f"An account with e-mail {email} already exists.",
+        slug="email-taken",
+        title="E-mail already registered",
+    )
+
+
+@transaction.atomic
+def user_create(
+    *,
+    email: str,
+    password: str,
+    full_name: str,
+    role: str = Role.CUSTOMER,
+    organization: Organization | None = None,
+    actor: User | None = None,
+) -> User:
+    email = User.objects.normalize_email(email).lower()
+    if role == Role.MANAGER and organization is None:
+        raise InvalidInput.field("organization_id", "A manager needs an organization.")
+    user = User(email=email, full_name=full_name, role=role, organization=organization)
+    _check_password(password, user)
+    user.set_password(password)
+    if User.objects.filter(email__iexact=email).exists():
+        raise _email_taken(email)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:  # a concurrent sign-up with the same e-mail
+        raise _email_taken(email) from exc
+    return user
+
+
+def user_register(*, email: str, password: str, full_name: str) -> User:
+    """Self-service sign-up: always a customer."""
+    return user_create(email=email, password=password, full_name=full_name)
+
+
+@transaction.atomic
+def organization_create(
+    *, name: str, slug: str | None = None, actor: User
+) -> Organization:
+    require_admin(actor)
+    slug = slug or slugify(name)[:100]
+    if not slug:
+        raise InvalidInput.field("slug", "Give a slug of letters, digits and hyphens.")
+    if Organization.objects.filter(slug=slug).exists():
+        raise Conflict(
+            f"Organization slug '{slug}' is taken.",
+            slug="slug-taken",
+            title="Slug taken",
+        )
+    return Organization.objects.create(name=name, slug=slug)
+
+
+def organization_get_or_create(*, slug: str) -> Organization:
+    organization, _ = Organization.objects.get_or_create(
+        slug=slug, defaults={"name": slug.replace("-", " ").title()}
+    )
+    return organization
+
+
+@transaction.atomic
+def token_create(
+    *,
+    email: str,
+    password: str,
+    name: str = "",
+    expires_in_days: int | None = None,
+) -> tuple[ApiToken, str]:
+    """Exchange credentials for a new token; the raw token is returned only here."""
+    user = authenticate(email=email.lower(), password=password)
+    if user is None or not user.is_active:
+        raise NotAuthenticated(
+            "E-mail or password is wrong.",
+            slug="invalid-credentials",
+            title="Invalid credentials",
+        )
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    expires_at = (
+        timezone.now() + timedelta(days=expires_in_days) if expires_in_days else None
+    )
+    token = ApiToken.objects.create(
+        user=user,
+        name=name or "API token",
+        prefix=raw[:12],
+        token_hash=hash_token(raw),
+        expires_at=expires_at,
+    )
+    return token, raw
+
+
+@transaction.atomic
+def token_revoke(*, token_id, actor: User) -> None:
+    updated = ApiToken.objects.filter(
+        pk=token_id, user=actor, revoked_at__isnull=True
+    ).update(revoked_at=timezone.now())
+    if not updated:
+        raise NotFound("No such token.")

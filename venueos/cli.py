@@ -1,0 +1,223 @@
+"""The `venueos` command: run, serve, migrate, createuser, demo, check, db, manage.
+
+Unless `DATABASE_URL` is set, every sub-command uses the working copy's
+embedded PostgreSQL (starting it if needed), so `venueos createuser` run beside
+a serving `make run` reaches the same database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def _setup_django(*, stop_on_exit: bool = False):
+    from venueos import embedded
+
+    server = embedded.ensure_database_url()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "venueos.settings")
+    import django
+
+    django.setup()
+    return server if (server and server.started_here and stop_on_exit) else None
+
+
+def _migrate(verbosity: int = 1) -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=verbosity)
+
+
+def cmd_migrate(args) -> int:
+    _setup_django()
+    _migrate()
+    return 0
+
+
+def cmd_createuser(args) -> int:
+    _setup_django()
+    from venueos.accounts import services
+    from venueos.accounts.models import Role
+    from venueos.common.problems import Problem
+
+    organization = None
+    if args.organization:
+        organization = services.organization_get_or_create(slug=args.organization)
+    try:
+        user = services.user_create(
+            email=args.email,
+            password=args.password,
+            full_name=args.full_name or args.email.split("@")[0],
+            role=Role(args.role),
+            organization=organization,
+        )
+    except Problem as problem:
+        print(f"error: {problem.detail}", file=sys.stderr)
+        return 1
+    print(f"created {user.role} {user.email} ({user.id})")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    _setup_django()
+    from venueos.demo import DEMO_LOGINS, load_demo
+
+    created = load_demo()
+    print("demo data loaded" if created else "demo data already present")
+    for role, email, password in DEMO_LOGINS:
+        print(f"  {role:9} {email:28} {password}")
+    return 0
+
+
+def cmd_check(args) -> int:
+    _setup_django()
+    from venueos.integrity import integrity_problems
+
+    problems = integrity_problems()
+    for line in problems:
+        print(f"BROKEN: {line}")
+    if problems:
+        return 1
+    print("ok: no overlapping active bookings on related spaces, no oversold event")
+    return 0
+
+
+def _serve(host: str, port: int, workers: int, server) -> int:
+    import uvicorn
+
+    try:
+        uvicorn.run(
+            "venueos.asgi:application",
+            host=host,
+            port=port,
+            workers=workers,
+            lifespan="off",
+            log_level=os.environ.get("VENUEOS_SERVER_LOG_LEVEL", "warning"),
+            access_log=False,
+        )
+    finally:
+        if server is not None:
+            from venueos import embedded
+
+            print("stopping the embedded PostgreSQL …")
+            embedded.stop(server.data_dir)
+    return 0
+
+
+def cmd_serve(args) -> int:
+    server = _setup_django(stop_on_exit=True)
+    return _serve(args.host, args.port, args.workers, server)
+
+
+def cmd_run(args) -> int:
+    """What `make run` does: database, migrations, demo data once, then serve."""
+    server = _setup_django(stop_on_exit=True)
+    try:
+        _migrate(verbosity=0)
+        from venueos.demo import DEMO_LOGINS, demo_present, load_demo
+
+        if not demo_present():
+            load_demo()
+            print("loaded the demo data")
+    except BaseException:
+        if server is not None:
+            from venueos import embedded
+
+            embedded.stop(server.data_dir)
+        raise
+    base = f"http://{args.host}:{args.port}"
+    print(f"\nVenueOS is serving on {base}/  (Ctrl-C stops it and its database)")
+    print(f"  API       {base}/api/v1/venues/")
+    print(f"  API docs  {base}/api/docs/   (OpenAPI: {base}/api/schema/)")
+    print(f"  Admin     {base}/admin/")
+    print("  Demo logins (e-mail / password):")
+    for role, email, password in DEMO_LOGINS:
+        print(f"    {role:9} {email:28} {password}")
+    print(flush=True)
+    return _serve(args.host, args.port, args.workers, server)
+
+
+def cmd_db(args) -> int:
+    """Print the database URL (starting the embedded server if needed)."""
+    from venueos import embedded
+
+    if args.stop:
+        embedded.stop()
+        return 0
+    embedded.ensure_database_url()
+    print(os.environ["DATABASE_URL"])
+    return 0
+
+
+def cmd_manage(args) -> int:
+    _setup_django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["venueos", *args.rest])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="venueos", description=__doc__.splitlines()[0]
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    default_workers = int(os.environ.get("VENUEOS_WORKERS", "2"))
+    for name, handler, text in [
+        ("run", cmd_run, "migrate, load demo data once, and serve (make run)"),
+        ("serve", cmd_serve, "serve the site and API with uvicorn"),
+    ]:
+        command = sub.add_parser(name, help=text)
+        command.add_argument(
+            "--host", default=os.environ.get("VENUEOS_HOST", "127.0.0.1")
+        )
+        command.add_argument(
+            "--port", type=int, default=int(os.environ.get("VENUEOS_PORT", "8000"))
+        )
+        command.add_argument("--workers", type=int, default=default_workers)
+        command.set_defaults(handler=handler)
+
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(
+        handler=cmd_migrate
+    )
+
+    createuser = sub.add_parser("createuser", help="create a user")
+    createuser.add_argument("--email", required=True)
+    createuser.add_argument("--password", required=True)
+    createuser.add_argument(
+        "--role", choices=["admin", "manager", "customer"], default="customer"
+    )
+    createuser.add_argument(
+        "--organization", help="organization slug (created if missing)"
+    )
+    createuser.add_argument("--full-name", default="")
+    createuser.set_defaults(handler=cmd_createuser)
+
+    sub.add_parser("demo", help="load the demo data (idempotent)").set_defaults(
+        handler=cmd_demo
+    )
+    sub.add_parser("check", help="verify integrity invariants").set_defaults(
+        handler=cmd_check
+    )
+
+    db = sub.add_parser(
+        "db", help="print the database URL; --stop stops the embedded server"
+    )
+    db.add_argument("--stop", action="store_true")
+    db.set_defaults(handler=cmd_db)
+
+    manage = sub.add_parser("manage", help="run a Django management command")
+    manage.add_argument("rest", nargs=argparse.REMAINDER)
+    manage.set_defaults(handler=cmd_manage)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,29 @@
+"""Small helpers shared by the thin API views."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from venueos.common.pagination import LimitOffsetPagination
+from venueos.common.problems import InvalidInput
+
+
+def parse(serializer_class: type[serializers.Serializer], data: Any, **kwargs) -> dict:
+    """Validate input with a serializer; errors become a 400 problem."""
+    if not isinstance(data, dict) and not kwargs.get("many"):
+        raise InvalidInput("The request body must be a JSON object.")
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class ListMixin:
+    pagination_class = LimitOffsetPagination
+
+    def paginated(self, queryset, serializer_class, context: dict | None = None):
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(queryset, self.request, view=self)
+        data = serializer_class(page, many=True, context=context or {}).data
+        return paginator.get_paginated_response(data)

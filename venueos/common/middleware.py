@@ -1,0 +1,50 @@
+"""Per-request context: a request id on every response, and the facts the audit
+log records (IP, user agent, request id) without threading them through every
+service signature."""
+
+from __future__ import annotations
+
+import contextvars
+import re
+import uuid
+from dataclasses import dataclass
+
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    request_id: str
+    ip: str | None
+    user_agent: str
+
+
+current_request: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar(
+    "current_request", default=None
+)
+
+
+def client_ip(meta: dict) -> str | None:
+    return meta.get("REMOTE_ADDR") or None
+
+
+class RequestContextMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.headers.get("X-Request-ID", "")
+        request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        context = RequestContext(
+            request_id=request_id,
+            ip=client_ip(request.META),
+            user_agent=request.headers.get("User-Agent", "")[:500],
+        )
+        request.request_id = request_id
+        token = current_request.set(context)
+        try:
+            response = self.get_response(request)
+        finally:
+            current_request.reset(token)
+        response["X-Request-ID"] = request_id
+        return response

@@ -1,0 +1,120 @@
+"""Venue and space reads. The space tree is read with one query per venue and
+assembled in memory, so `path` and nested `children` cost no extra queries."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from uuid import UUID
+
+from django.db import connection
+from django.db.models import Q, QuerySet
+
+from venueos.common.permissions import manages_organization
+from venueos.common.problems import NotFound
+from venueos.venues.models import Closure, OpeningHours, Space, Venue
+
+
+def venue_list(
+    *, organization_slug: str | None = None, query: str | None = None
+) -> QuerySet:
+    venues = Venue.objects.filter(archived_at__isnull=True).select_related(
+        "organization"
+    )
+    if organization_slug:
+        venues = venues.filter(organization__slug=organization_slug)
+    if query:
+        venues = venues.filter(Q(name__icontains=query) | Q(address__icontains=query))
+    return venues.order_by("name", "id")
+
+
+def venue_get(venue_id, *, user=None) -> Venue:
+    """A venue anyone may read; archived ones only for its managers."""
+    venue = Venue.objects.select_related("organization").filter(pk=venue_id).first()
+    if venue is None or (
+        venue.is_archived and not manages_organization(user, venue.organization_id)
+    ):
+        raise NotFound("No such venue.")
+    return venue
+
+
+def space_get(space_id) -> Space:
+    space = (
+        Space.objects.select_related("venue", "venue__organization")
+        .filter(pk=space_id)
+        .first()
+    )
+    if space is None:
+        raise NotFound("No such space.")
+    return space
+
+
+def venue_spaces(venue_id) -> list[Space]:
+    """All spaces of a venue, each with `.path` (ancestor ids from the root)."""
+    spaces = list(Space.objects.filter(venue_id=venue_id).order_by("name", "id"))
+    attach_paths(spaces)
+    return spaces
+
+
+def attach_paths(spaces: list[Space]) -> None:
+    parent_of = {space.id: space.parent_id for space in spaces}
+    for space in spaces:
+        path: list[UUID] = []
+        current = space.parent_id
+        while current is not None and len(path) < len(parent_of):
+            path.append(current)
+            current = parent_of.get(current)
+        space.path = list(reversed(path))
+
+
+def space_tree(venue_id) -> list[Space]:
+    """Root spaces with `.tree_children` filled recursively (one query)."""
+    spaces = venue_spaces(venue_id)
+    children: dict[UUID | None, list[Space]] = defaultdict(list)
+    for space in spaces:
+        children[space.parent_id].append(space)
+    for space in spaces:
+        space.tree_children = children.get(space.id, [])
+    return children.get(None, [])
+
+
+def space_with_path(space: Space) -> Space:
+    space.path = list(reversed(space_ancestor_ids(space.id)))
+    return space
+
+
+def space_ancestor_ids(space_id) -> list[UUID]:
+    """Ancestors of a space, nearest first (one recursive query)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH RECURSIVE up(id, parent_id, depth) AS (
+                SELECT id, parent_id, 0 FROM venues_space WHERE id = %s
+                UNION ALL
+                SELECT s.id, s.parent_id, up.depth + 1
+                FROM venues_space s JOIN up ON s.id = up.parent_id
+                WHERE up.depth < 100
+            )
+            SELECT id FROM up WHERE depth > 0 ORDER BY depth
+            """,
+            [space_id],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def opening_hours(venue_id) -> list[OpeningHours]:
+    return list(
+        OpeningHours.objects.filter(venue_id=venue_id).order_by(
+            "weekday", "opens_minute"
+        )
+    )
+
+
+def closure_list(venue_id) -> QuerySet:
+    return Closure.objects.filter(venue_id=venue_id).order_by("start_time", "id")
+
+
+def closure_get(closure_id) -> Closure:
+    closure = Closure.objects.select_related("venue").filter(pk=closure_id).first()
+    if closure is None:
+        raise NotFound("No such closure.")
+    return closure

@@ -1,0 +1,443 @@
+"""Venue, space, opening-hours and closure writes.
+
+Every write is audited in its own transaction. Tree changes in one venue are
+serialized by the cycle-check trigger's advisory lock (migration 0002), so two
+concurrent moves cannot build a cycle between them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from venueos.accounts.models import Organization, User
+from venueos.audit.services import audit_record, changed_fields
+from venueos.common.permissions import require_manager_of
+from venueos.common.problems import Conflict, InvalidInput
+from venueos.common.timeutils import valid_timezone
+from venueos.venues.models import (
+    MAX_BOOKING_MINUTES,
+    Closure,
+    OpeningHours,
+    Space,
+    Venue,
+)
+
+VENUE_FIELDS = [
+    "name",
+    "slug",
+    "timezone",
+    "address",
+    "max_capacity",
+    "slot_minutes",
+    "min_duration_minutes",
+    "max_duration_minutes",
+    "booking_horizon_days",
+    "settings",
+]
+SPACE_FIELDS = [
+    "name",
+    "capacity",
+    "is_bookable",
+    "requires_approval",
+    "features",
+    "parent_id",
+]
+
+
+def _venue_snapshot(venue: Venue) -> dict[str, Any]:
+    return {field: getattr(venue, field) for field in VENUE_FIELDS}
+
+
+def _space_snapshot(space: Space) -> dict[str, Any]:
+    return {field: getattr(space, field) for field in SPACE_FIELDS}
+
+
+def _validate_policy(values: dict[str, Any]) -> None:
+    """Readable errors for what the CHECK constraints also enforce."""
+    if "timezone" in values and not valid_timezone(values["timezone"]):
+        raise InvalidInput.field(
+            "timezone",
+            f"'{values['timezone']}' is not an IANA time zone name (e.g. Europe/Berlin).",
+            slug="invalid-timezone",
+        )
+    slot = values["slot_minutes"]
+    if (24 * 60) % slot:
+        raise InvalidInput.field(
+            "slot_minutes", "The slot size must divide a day (e.g. 5, 15, 30, 60)."
+        )
+    for field in ("min_duration_minutes", "max_duration_minutes"):
+        if values[field] % slot:
+            raise InvalidInput.field(
+                field, f"Must be a multiple of the slot size ({slot} min)."
+            )
+    if values["min_duration_minutes"] > values["max_duration_minutes"]:
+        raise InvalidInput.field(
+            "min_duration_minutes", "Must not exceed max_duration_minutes."
+        )
+    if values["max_duration_minutes"] > MAX_BOOKING_MINUTES:
+        raise InvalidInput.field(
+            "max_duration_minutes", "A booking lasts at most 24 hours (1440)."
+        )
+
+
+def _slug_taken(slug: str) -> Conflict:
+    return Conflict(
+        f"Slug '{slug}' is already used in this organization.",
+        slug="slug-taken",
+        title="Slug taken",
+    )
+
+
+@transaction.atomic
+def venue_create(*, organization: Organization, actor: User, **values: Any) -> Venue:
+    require_manager_of(actor, organization.id)
+    values.setdefault("slug", slugify(values["name"])[:100] or "venue")
+    if not values["slug"]:
+        values["slug"] = slugify(values["name"])[:100] or "venue"
+    defaults = {
+        "slot_minutes": 15,
+        "min_duration_minutes": None,
+        "max_duration_minutes": 480,
+    }
+    for field, default in defaults.items():
+        if values.get(field) is None:
+            values[field] = default
+    if values["min_duration_minutes"] is None:
+        values["min_duration_minutes"] = values["slot_minutes"]
+    _validate_policy(values)
+    venue = Venue(
+        organization=organization, **{k: v for k, v in values.items() if v is not None}
+    )
+    if Venue.objects.filter(organization=organization, slug=venue.slug).exists():
+        raise _slug_taken(venue.slug)
+    try:
+        with transaction.atomic():
+            venue.save()
+    except IntegrityError as exc:
+        raise _slug_taken(venue.slug) from exc
+    audit_record(
+        entity_type="venue",
+        entity_id=venue.id,
+        action="venue.created",
+        actor=actor,
+        new=_venue_snapshot(venue),
+    )
+    return venue
+
+
+@transaction.atomic
+def venue_update(*, venue: Venue, actor: User, **updates: Any) -> Venue:
+    require_manager_of(actor, venue.organization_id)
+    venue = Venue.objects.select_for_update().get(pk=venue.pk)
+    merged = _venue_snapshot(venue) | updates
+    _validate_policy(merged)
+    old, new = changed_fields(venue, VENUE_FIELDS, updates)
+    if not new:
+        return venue
+    if (
+        "slug" in new
+        and Venue.objects.filter(
+            organization_id=venue.organization_id, slug=new["slug"]
+        )
+        .exclude(pk=venue.pk)
+        .exists()
+    ):
+        raise _slug_taken(new["slug"])
+    for field, value in new.items():
+        setattr(venue, field, value)
+    try:
+        with transaction.atomic():
+            venue.save()
+    except IntegrityError as exc:
+        raise _slug_taken(venue.slug) from exc
+    audit_record(
+        entity_type="venue",
+        entity_id=venue.id,
+        action="venue.updated",
+        actor=actor,
+        old=old,
+        new=new,
+    )
+    return venue
+
+
+@transaction.atomic
+def venue_archive(*, venue: Venue, actor: User) -> Venue:
+    """Venues are archived, never deleted: bookings and events keep their history."""
+    require_manager_of(actor, venue.organization_id)
+    if venue.archived_at is None:
+        venue.archived_at = timezone.now()
+        venue.save(update_fields=["archived_at", "updated_at"])
+        audit_record(
+            entity_type="venue",
+            entity_id=venue.id,
+            action="venue.archived",
+            actor=actor,
+        )
+    return venue
+
+
+def _check_parent(*, venue: Venue, parent: Space | None, space: Space | None) -> None:
+    if parent is None:
+        return
+    if parent.venue_id != venue.id:
+        raise InvalidInput.field(
+            "parent_id",
+            "The parent space belongs to another venue.",
+            slug="invalid-parent",
+        )
+    if space is not None:
+        from venueos.venues.selectors import space_ancestor_ids
+
+        if parent.id == space.id or space.id in space_ancestor_ids(parent.id):
+            raise InvalidInput.field(
+                "parent_id",
+                "A space cannot be moved under itself or one of its descendants.",
+                slug="space-cycle",
+            )
+
+
+def _clean_features(features: list[str] | None) -> list[str]:
+    return sorted(
+        {feature.strip().lower() for feature in features or [] if feature.strip()}
+    )
+
+
+def _translate_tree_error(exc: Exception) -> InvalidInput:
+    message = str(exc)
+    if "space_cycle" in message:
+        return InvalidInput.field(
+            "parent_id",
+            "That move would create a cycle in the space tree.",
+            slug="space-cycle",
+        )
+    return InvalidInput.field(
+        "parent_id",
+        "The parent space must be in the same venue.",
+        slug="invalid-parent",
+    )
+
+
+@transaction.atomic
+def space_create(
+    *,
+    venue: Venue,
+    actor: User,
+    name: str,
+    capacity: int,
+    parent: Space | None = None,
+    is_bookable: bool = True,
+    requires_approval: bool = False,
+    features: list[str] | None = None,
+) -> Space:
+    require_manager_of(actor, venue.organization_id)
+    _check_parent(venue=venue, parent=parent, space=None)
+    space = Space(
+        venue=venue,
+        parent=parent,
+        name=name,
+        capacity=capacity,
+        is_bookable=is_bookable,
+        requires_approval=requires_approval,
+        features=_clean_features(features),
+    )
+    try:
+        with transaction.atomic():
+            space.save()
+    except IntegrityError as exc:
+        raise _translate_tree_error(exc) from exc
+    audit_record(
+        entity_type="space",
+        entity_id=space.id,
+        action="space.created",
+        actor=actor,
+        new=_space_snapshot(space),
+    )
+    return space
+
+
+_MISSING = object()
+
+
+@transaction.atomic
+def space_update(
+    *, space: Space, actor: User, parent: Any = _MISSING, **updates: Any
+) -> Space:
+    require_manager_of(actor, space.venue.organization_id)
+    space = Space.objects.select_for_update().select_related("venue").get(pk=space.pk)
+    if parent is not _MISSING:
+        _check_parent(venue=space.venue, parent=parent, space=space)
+        updates["parent_id"] = parent.id if parent else None
+    if "features" in updates:
+        updates["features"] = _clean_features(updates["features"])
+    old, new = changed_fields(space, SPACE_FIELDS, updates)
+    if not new:
+        return space
+    if "parent_id" in new:
+        _refuse_move_with_future_bookings(space)
+    for field, value in new.items():
+        setattr(space, field, value)
+    try:
+        with transaction.atomic():
+            space.save()
+    except IntegrityError as exc:
+        raise _translate_tree_error(exc) from exc
+    audit_record(
+        entity_type="space",
+        entity_id=space.id,
+        action="space.updated",
+        actor=actor,
+        old=old,
+        new=new,
+    )
+    return space
+
+
+def _refuse_move_with_future_bookings(space: Space) -> None:
+    """Active bookings hold claims on the ancestors they had when made; moving a
+    subtree that still has future bookings would leave those claims on the old
+    ancestors, so the move is refused until the bookings are moved or ended."""
+    from venueos.bookings.selectors import subtree_has_active_future_bookings
+
+    if subtree_has_active_future_bookings(space.id):
+        raise Conflict(
+            "This space (or a space inside it) has upcoming bookings; move or cancel "
+            "them before moving the space to another parent.",
+            slug="space-has-bookings",
+            title="Space has bookings",
+        )
+
+
+@transaction.atomic
+def space_delete(*, space: Space, actor: User) -> None:
+    require_manager_of(actor, space.venue.organization_id)
+    if space.children.exists():
+        raise Conflict(
+            "Delete or move the spaces inside this one first.",
+            slug="space-has-children",
+            title="Space has children",
+        )
+    from venueos.bookings.selectors import space_has_bookings
+
+    if space_has_bookings(space.id):
+        raise Conflict(
+            "This space has bookings; mark it not bookable instead of deleting it.",
+            slug="space-has-bookings",
+            title="Space has bookings",
+        )
+    audit_record(
+        entity_type="space",
+        entity_id=space.id,
+        action="space.deleted",
+        actor=actor,
+        old=_space_snapshot(space),
+    )
+    space.delete()
+
+
+@transaction.atomic
+def opening_hours_replace(
+    *, venue: Venue, actor: User, intervals: list[tuple[int, int, int]]
+) -> list[OpeningHours]:
+    """Replace the weekly rules: (weekday, opens_minute, closes_minute) tuples."""
+    require_manager_of(actor, venue.organization_id)
+    by_day: dict[int, list[tuple[int, int]]] = {}
+    for index, (weekday, opens, closes) in enumerate(intervals):
+        if opens >= closes:
+            raise InvalidInput.field(
+                f"[{index}].closes",
+                "Closing time must be after opening time.",
+                slug="invalid-opening-hours",
+            )
+        by_day.setdefault(weekday, []).append((opens, closes))
+    for weekday, day_intervals in by_day.items():
+        day_intervals.sort()
+        for (_, first_close), (second_open, _) in zip(
+            day_intervals, day_intervals[1:], strict=False
+        ):
+            if second_open < first_close:
+                raise InvalidInput.field(
+                    "opening_hours",
+                    f"Intervals on weekday {weekday} overlap.",
+                    slug="invalid-opening-hours",
+                )
+    Venue.objects.select_for_update().filter(pk=venue.pk).first()
+    old = list(
+        venue.opening_hours.values_list("weekday", "opens_minute", "closes_minute")
+    )
+    venue.opening_hours.all().delete()
+    rows = OpeningHours.objects.bulk_create(
+        OpeningHours(venue=venue, weekday=w, opens_minute=o, closes_minute=c)
+        for w, o, c in sorted(intervals)
+    )
+    audit_record(
+        entity_type="venue",
+        entity_id=venue.id,
+        action="venue.opening_hours_changed",
+        actor=actor,
+        old={"opening_hours": old},
+        new={"opening_hours": sorted(intervals)},
+    )
+    return rows
+
+
+@transaction.atomic
+def closure_create(
+    *,
+    venue: Venue,
+    actor: User,
+    start_time: datetime,
+    end_time: datetime,
+    reason: str = "",
+    space: Space | None = None,
+) -> Closure:
+    require_manager_of(actor, venue.organization_id)
+    if end_time <= start_time:
+        raise InvalidInput.field(
+            "end_time", "end_time must be after start_time.", slug="invalid-time-range"
+        )
+    if space is not None and space.venue_id != venue.id:
+        raise InvalidInput.field("space_id", "That space belongs to another venue.")
+    closure = Closure.objects.create(
+        venue=venue,
+        space=space,
+        start_time=start_time,
+        end_time=end_time,
+        reason=reason,
+    )
+    audit_record(
+        entity_type="venue",
+        entity_id=venue.id,
+        action="venue.closure_created",
+        actor=actor,
+        new={
+            "closure_id": closure.id,
+            "start_time": start_time,
+            "end_time": end_time,
+            "space_id": space.id if space else None,
+            "reason": reason,
+        },
+    )
+    return closure
+
+
+@transaction.atomic
+def closure_delete(*, closure: Closure, actor: User) -> None:
+    require_manager_of(actor, closure.venue.organization_id)
+    audit_record(
+        entity_type="venue",
+        entity_id=closure.venue_id,
+        action="venue.closure_deleted",
+        actor=actor,
+        old={
+            "closure_id": closure.id,
+            "start_time": closure.start_time,
+            "end_time": closure.end_time,
+        },
+    )
+    closure.delete()
