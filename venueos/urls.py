@@ -8,6 +8,7 @@ api_v1 = [
     path("", include("venueos.accounts.urls")),
     path("", include("venueos.venues.urls")),
     path("", include("venueos.bookings.urls")),
+    path("", include("venueos.bookings.availability_urls")),
     path("", include("venueos.events.urls")),
 ]
 
