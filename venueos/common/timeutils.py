@@ -38,7 +38,7 @@ def _timezone_names() -> frozenset[str]:
 
 def parse_hhmm(value: str) -> int:
     """'09:30' -> 570 minutes after midnight; '24:00' is the end of the day."""
-    match = _HHMM.match(value or "")
+    match = _HHMM.fullmatch(value or "")
     if not match:
         raise ValueError(
             f"'{value}' is not a time of day in HH:MM form (00:00 to 24:00)."

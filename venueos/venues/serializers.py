@@ -120,6 +120,10 @@ class SpaceTreeOut(SpaceOut):
 
 
 class HhmmField(serializers.CharField):
+    """'HH:MM' in, minutes after midnight out. The length is checked by the
+    pattern, not by `max_length`: CharField's validators would run on the
+    parsed integer and crash."""
+
     def to_internal_value(self, data):
         try:
             return parse_hhmm(str(data))
@@ -134,8 +138,8 @@ class OpeningHoursItem(serializers.Serializer):
     weekday = serializers.IntegerField(
         min_value=0, max_value=6, help_text="Monday 0 … Sunday 6"
     )
-    opens = HhmmField(max_length=5)
-    closes = HhmmField(max_length=5)
+    opens = HhmmField(help_text="HH:MM, 00:00 to 24:00")
+    closes = HhmmField(help_text="HH:MM, 00:00 to 24:00")
 
 
 class OpeningHoursOut(serializers.Serializer):
