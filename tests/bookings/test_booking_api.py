@@ -1,0 +1,600 @@
+"""Booking engine through the HTTP API: rules, tree conflicts, lifecycle, audit."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from tests.bookings.helpers import at, future_day, iso, next_dst_change, utc
+from tests.conftest import (
+    client_for,
+    make_space,
+    make_user,
+    make_venue,
+    set_opening_hours,
+)
+from venueos.audit.models import AuditEntry
+from venueos.bookings.models import Booking, BookingClaim
+from venueos.venues.models import Closure
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def tree(venue):
+    """Hall > Room A > Corner, and Room B beside Room A."""
+    hall = make_space(venue, name="Hall", capacity=200)
+    room_a = make_space(venue, hall, name="Room A", capacity=20)
+    room_b = make_space(venue, hall, name="Room B", capacity=20)
+    corner = make_space(venue, room_a, name="Corner", capacity=5)
+    return {"hall": hall, "a": room_a, "b": room_b, "corner": corner}
+
+
+def book(client, space, start, end, **extra):
+    body = {
+        "space_id": str(space.id),
+        "start_time": iso(start),
+        "end_time": iso(end),
+        "title": "Meeting",
+    }
+    body.update(extra)
+    return client.post(
+        "/api/v1/bookings/", body, format="json", **extra.pop("headers", {})
+    )
+
+
+@pytest.fixture
+def alice(db):
+    return make_user(full_name="Alice")
+
+
+@pytest.fixture
+def bob(db):
+    return make_user(full_name="Bob")
+
+
+DAY = future_day(40)
+
+
+def test_booking_is_created_with_the_contract_fields(tree, alice):
+    response = book(client_for(alice), tree["a"], at(DAY, "10:00"), at(DAY, "11:00"))
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["space"] == {
+        "id": str(tree["a"].id),
+        "name": "Room A",
+        "venue_id": str(tree["a"].venue_id),
+    }
+    assert body["facility"] == body["space"]
+    assert body["user"]["full_name"] == "Alice"
+    assert body["status"] == "confirmed"
+    assert body["start_time"] == utc(at(DAY, "10:00"))
+    assert body["start_time"].endswith("Z")
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "expected"),
+    [
+        ("a", "a", 409),  # same space
+        ("hall", "a", 409),  # parent blocks child
+        ("a", "hall", 409),  # child blocks parent
+        ("hall", "corner", 409),  # grandparent blocks grandchild
+        ("corner", "hall", 409),  # grandchild blocks grandparent
+        ("a", "b", 201),  # siblings are independent
+        ("corner", "b", 201),  # cousin-ish: nephew and uncle are independent
+        ("a", "corner", 409),
+    ],
+)
+def test_tree_conflicts(tree, alice, bob, first, second, expected):
+    assert (
+        book(
+            client_for(alice), tree[first], at(DAY, "10:00"), at(DAY, "12:00")
+        ).status_code
+        == 201
+    )
+    response = book(client_for(bob), tree[second], at(DAY, "11:00"), at(DAY, "13:00"))
+    assert response.status_code == expected, response.json()
+    active = Booking.objects.filter(status__in=["pending", "confirmed"]).count()
+    assert active == (2 if expected == 201 else 1)
+
+
+def test_conflict_body_hides_the_winner_from_strangers_and_shows_the_owner(
+    tree, alice, bob
+):
+    assert (
+        book(
+            client_for(alice),
+            tree["hall"],
+            at(DAY, "10:00"),
+            at(DAY, "12:00"),
+            title="Secret",
+        ).status_code
+        == 201
+    )
+    response = book(client_for(bob), tree["a"], at(DAY, "11:00"), at(DAY, "12:00"))
+    assert response.status_code == 409
+    assert response["Content-Type"] == "application/problem+json"
+    body = response.json()
+    assert body["type"] == "https://venueos.dev/problems/booking-conflict"
+    assert body["conflicting_booking"]["space_id"] == str(tree["hall"].id)
+    assert body["conflicting_booking"]["start_time"] == utc(at(DAY, "10:00"))
+    assert (
+        "title" not in body["conflicting_booking"]
+        and "id" not in body["conflicting_booking"]
+    )
+    assert isinstance(body["suggested_alternatives"], list)
+    own = book(client_for(alice), tree["a"], at(DAY, "11:00"), at(DAY, "12:00")).json()
+    assert own["conflicting_booking"]["title"] == "Secret"
+
+
+def test_back_to_back_bookings_do_not_overlap(tree, alice, bob):
+    assert (
+        book(
+            client_for(alice), tree["hall"], at(DAY, "10:00"), at(DAY, "11:00")
+        ).status_code
+        == 201
+    )
+    assert (
+        book(client_for(bob), tree["a"], at(DAY, "11:00"), at(DAY, "12:00")).status_code
+        == 201
+    )
+    assert (
+        book(
+            client_for(bob), tree["hall"], at(DAY, "09:00"), at(DAY, "10:00")
+        ).status_code
+        == 201
+    )
+
+
+def test_cancelling_frees_the_time_at_once_and_keeps_the_row(tree, alice, bob):
+    first = book(
+        client_for(alice), tree["hall"], at(DAY, "10:00"), at(DAY, "11:00")
+    ).json()
+    assert (
+        client_for(alice)
+        .delete(f"/api/v1/bookings/{first['id']}/?reason=plans changed")
+        .status_code
+        == 204
+    )
+    assert (
+        book(client_for(bob), tree["a"], at(DAY, "10:00"), at(DAY, "11:00")).status_code
+        == 201
+    )
+    cancelled = Booking.objects.get(pk=first["id"])
+    assert (
+        cancelled.status == "cancelled"
+        and cancelled.cancellation_reason == "plans changed"
+    )
+    assert not BookingClaim.objects.filter(booking=cancelled).exists()
+
+
+def test_pending_bookings_hold_their_time(venue, alice, bob):
+    studio = make_space(venue, name="Studio", requires_approval=True)
+    response = book(client_for(alice), studio, at(DAY, "10:00"), at(DAY, "11:00"))
+    assert response.json()["status"] == "pending"
+    assert (
+        book(client_for(bob), studio, at(DAY, "10:30"), at(DAY, "11:30")).status_code
+        == 409
+    )
+
+
+def test_manager_confirms_and_rejects_pending_bookings(venue, manager, alice):
+    studio = make_space(venue, name="Studio", requires_approval=True)
+    first = book(client_for(alice), studio, at(DAY, "10:00"), at(DAY, "11:00")).json()
+    second = book(client_for(alice), studio, at(DAY, "12:00"), at(DAY, "13:00")).json()
+    assert (
+        client_for(alice).post(f"/api/v1/bookings/{first['id']}/confirm/").status_code
+        == 403
+    )
+    confirmed = client_for(manager).post(f"/api/v1/bookings/{first['id']}/confirm/")
+    assert confirmed.status_code == 200 and confirmed.json()["status"] == "confirmed"
+    rejected = client_for(manager).post(
+        f"/api/v1/bookings/{second['id']}/reject/",
+        {"reason": "maintenance"},
+        format="json",
+    )
+    assert rejected.json()["status"] == "cancelled"
+    assert (
+        client_for(manager).post(f"/api/v1/bookings/{first['id']}/confirm/").status_code
+        == 409
+    )
+    actions = list(
+        AuditEntry.objects.filter(entity_id=second["id"]).values_list(
+            "action", flat=True
+        )
+    )
+    assert actions == ["booking.created", "booking.rejected"]
+
+
+def test_exactly_touching_closures_do_not_block(tree, alice):
+    Closure.objects.create(
+        venue=tree["hall"].venue, start_time=at(DAY, "08:00"), end_time=at(DAY, "10:00")
+    )
+    Closure.objects.create(
+        venue=tree["hall"].venue,
+        space=tree["hall"],
+        start_time=at(DAY, "12:00"),
+        end_time=at(DAY, "14:00"),
+    )
+    assert (
+        book(
+            client_for(alice), tree["a"], at(DAY, "10:00"), at(DAY, "12:00")
+        ).status_code
+        == 201
+    )
+    response = book(
+        client_for(alice), tree["corner"], at(DAY, "13:45"), at(DAY, "14:15")
+    )
+    assert response.status_code == 400
+    assert response.json()["type"].endswith("/in-closure")
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "America/New_York"])
+@pytest.mark.parametrize("spring", [True, False])
+def test_opening_hours_hold_in_local_time_on_dst_days(org, alice, zone, spring):
+    venue = make_venue(org, timezone=zone)
+    set_opening_hours(venue, 9 * 60, 17 * 60)
+    room = make_space(venue)
+    day = next_dst_change(zone, spring=spring)
+    response = book(
+        client_for(alice), room, at(day, "09:00", zone), at(day, "17:00", zone)
+    )
+    assert response.status_code == 201, response.json()
+    assert (
+        book(
+            client_for(alice), room, at(day, "08:45", zone), at(day, "09:00", zone)
+        ).status_code
+        == 400
+    )
+    assert (
+        book(
+            client_for(alice), room, at(day, "17:00", zone), at(day, "17:15", zone)
+        ).status_code
+        == 400
+    )
+
+
+def _rule_cases():
+    day = DAY
+    return [
+        (
+            "off-grid",
+            lambda s: {
+                "start_time": iso(at(day, "10:07")),
+                "end_time": iso(at(day, "11:00")),
+            },
+        ),
+        (
+            "outside-opening-hours",
+            lambda s: {
+                "start_time": iso(at(day, "06:00")),
+                "end_time": iso(at(day, "07:00")),
+            },
+        ),
+        (
+            "duration-too-long",
+            lambda s: {
+                "start_time": iso(at(day, "08:00")),
+                "end_time": iso(at(day, "17:15")),
+            },
+        ),
+        (
+            "duration-too-short",
+            lambda s: {
+                "start_time": iso(at(day, "10:00")),
+                "end_time": iso(at(day, "10:15")),
+            },
+        ),
+        (
+            "in-the-past",
+            lambda s: {
+                "start_time": iso(at(future_day(-3), "10:00")),
+                "end_time": iso(at(future_day(-3), "11:00")),
+            },
+        ),
+        (
+            "beyond-horizon",
+            lambda s: {
+                "start_time": iso(at(future_day(400), "10:00")),
+                "end_time": iso(at(future_day(400), "11:00")),
+            },
+        ),
+        ("over-capacity", lambda s: {"attendee_count": 21}),
+        (
+            "invalid-time-range",
+            lambda s: {
+                "start_time": iso(at(day, "11:00")),
+                "end_time": iso(at(day, "10:00")),
+            },
+        ),
+        (
+            "in-closure",
+            lambda s: {
+                "start_time": iso(at(day, "12:00")),
+                "end_time": iso(at(day, "13:00")),
+            },
+        ),
+        ("invalid-timestamp-naive", lambda s: {"start_time": "2030-01-01T10:00:00"}),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("slug", "change"), _rule_cases(), ids=[c[0] for c in _rule_cases()]
+)
+def test_each_broken_rule_has_its_own_problem_type(org, alice, slug, change):
+    venue = make_venue(
+        org,
+        min_duration_minutes=30,
+        max_duration_minutes=8 * 60,
+        booking_horizon_days=365,
+    )
+    set_opening_hours(venue, 7 * 60, 20 * 60)
+    room = make_space(venue, capacity=20)
+    Closure.objects.create(
+        venue=venue, space=room, start_time=at(DAY, "12:30"), end_time=at(DAY, "12:45")
+    )
+    body = {
+        "space_id": str(room.id),
+        "start_time": iso(at(DAY, "10:00")),
+        "end_time": iso(at(DAY, "11:00")),
+        "title": "x",
+    }
+    body.update(change(room))
+    response = client_for(alice).post("/api/v1/bookings/", body, format="json")
+    assert response.status_code == 400, response.json()
+    assert response["Content-Type"] == "application/problem+json"
+    problem = response.json()
+    if slug == "invalid-timestamp-naive":
+        assert problem["type"].endswith("/validation-error")
+        assert "offset" in problem["errors"]["start_time"][0]
+    else:
+        assert problem["type"] == f"https://venueos.dev/problems/{slug}"
+    assert not Booking.objects.exists()
+    assert not AuditEntry.objects.filter(entity_type="booking").exists()
+
+
+def test_unbookable_space_and_archived_venue_are_refused(venue, alice):
+    floor = make_space(venue, is_bookable=False)
+    response = book(client_for(alice), floor, at(DAY, "10:00"), at(DAY, "11:00"))
+    assert response.json()["type"].endswith("/space-not-bookable")
+    room = make_space(venue)
+    venue.archived_at = venue.created_at
+    venue.save()
+    assert (
+        book(client_for(alice), room, at(DAY, "10:00"), at(DAY, "11:00"))
+        .json()["type"]
+        .endswith("/venue-archived")
+    )
+
+
+def test_patch_moves_are_rechecked_and_can_conflict(tree, alice, bob):
+    mine = book(client_for(alice), tree["a"], at(DAY, "10:00"), at(DAY, "11:00")).json()
+    book(client_for(bob), tree["b"], at(DAY, "12:00"), at(DAY, "13:00"))
+    client = client_for(alice)
+    moved = client.patch(
+        f"/api/v1/bookings/{mine['id']}/",
+        {"start_time": iso(at(DAY, "14:00")), "end_time": iso(at(DAY, "15:00"))},
+        format="json",
+    )
+    assert moved.status_code == 200 and moved.json()["start_time"] == utc(
+        at(DAY, "14:00")
+    )
+    clash = client.patch(
+        f"/api/v1/bookings/{mine['id']}/",
+        {
+            "space_id": str(tree["hall"].id),
+            "start_time": iso(at(DAY, "12:30")),
+            "end_time": iso(at(DAY, "13:30")),
+        },
+        format="json",
+    )
+    assert clash.status_code == 409 and clash.json()["type"].endswith(
+        "/booking-conflict"
+    )
+    off_grid = client.patch(
+        f"/api/v1/bookings/{mine['id']}/",
+        {"end_time": iso(at(DAY, "15:10"))},
+        format="json",
+    )
+    assert off_grid.status_code == 400
+    assert Booking.objects.get(pk=mine["id"]).start_time == at(DAY, "14:00")
+    history = client.get(f"/api/v1/bookings/{mine['id']}/history/").json()
+    assert [entry["action"] for entry in history] == [
+        "booking.created",
+        "booking.updated",
+    ]
+    assert history[1]["old_values"]["start_time"].startswith(str(DAY))
+
+
+def test_strangers_cannot_see_or_touch_a_booking(tree, alice, bob, other_manager):
+    mine = book(client_for(alice), tree["a"], at(DAY, "10:00"), at(DAY, "11:00")).json()
+    for user in (bob, other_manager):
+        client = client_for(user)
+        assert client.get(f"/api/v1/bookings/{mine['id']}/").status_code == 404
+        assert client.delete(f"/api/v1/bookings/{mine['id']}/").status_code == 404
+    assert client_for(None).get("/api/v1/bookings/").status_code == 401
+
+
+def test_manager_cancel_of_someone_elses_booking_is_admin_cancelled(
+    tree, alice, manager
+):
+    mine = book(client_for(alice), tree["a"], at(DAY, "10:00"), at(DAY, "11:00")).json()
+    response = client_for(manager).delete(
+        f"/api/v1/bookings/{mine['id']}/", {"reason": "flood"}, format="json"
+    )
+    assert response.status_code == 204
+    entry = AuditEntry.objects.filter(entity_id=mine["id"]).last()
+    assert (
+        entry.action == "booking.admin_cancelled"
+        and entry.new_values["reason"] == "flood"
+    )
+    assert (
+        client_for(alice).delete(f"/api/v1/bookings/{mine['id']}/").status_code == 409
+    )
+
+
+def test_manager_books_on_behalf_but_customers_cannot(tree, alice, bob, manager):
+    on_behalf = book(
+        client_for(manager),
+        tree["a"],
+        at(DAY, "10:00"),
+        at(DAY, "11:00"),
+        user_id=str(alice.id),
+    )
+    assert on_behalf.status_code == 201 and on_behalf.json()["user"]["id"] == str(
+        alice.id
+    )
+    assert Booking.objects.get(pk=on_behalf.json()["id"]).created_by == manager
+    refused = book(
+        client_for(bob),
+        tree["b"],
+        at(DAY, "10:00"),
+        at(DAY, "11:00"),
+        user_id=str(alice.id),
+    )
+    assert refused.status_code == 403
+
+
+def test_lists_are_scoped_by_role_and_filtered(
+    tree, alice, bob, manager, other_manager
+):
+    book(client_for(alice), tree["a"], at(DAY, "10:00"), at(DAY, "11:00"))
+    book(client_for(bob), tree["b"], at(DAY, "10:00"), at(DAY, "11:00"))
+    assert client_for(alice).get("/api/v1/bookings/").json()["count"] == 1
+    assert client_for(manager).get("/api/v1/bookings/").json()["count"] == 2
+    assert client_for(other_manager).get("/api/v1/bookings/").json()["count"] == 0
+    filtered = (
+        client_for(manager)
+        .get("/api/v1/bookings/", {"space_id": str(tree["b"].id)})
+        .json()
+    )
+    assert [b["user"]["full_name"] for b in filtered["results"]] == ["Bob"]
+    window = client_for(manager).get(
+        "/api/v1/bookings/",
+        {"start_time": iso(at(DAY, "11:00")), "end_time": iso(at(DAY, "12:00"))},
+    )
+    assert window.json()["count"] == 0
+    assert (
+        client_for(manager).get("/api/v1/bookings/", {"status": "bogus"}).status_code
+        == 400
+    )
+    assert (
+        client_for(manager)
+        .get("/api/v1/bookings/", {"start_time": "2030-01-01T10:00:00"})
+        .status_code
+        == 400
+    )
+
+
+def test_me_bookings_defaults_to_upcoming_and_takes_a_date_range(tree, alice):
+    book(client_for(alice), tree["a"], at(DAY, "10:00"), at(DAY, "11:00"))
+    later = DAY + timedelta(days=5)
+    book(client_for(alice), tree["a"], at(later, "10:00"), at(later, "11:00"))
+    client = client_for(alice)
+    assert client.get("/api/v1/me/bookings/").json()["count"] == 2
+    ranged = client.get(
+        "/api/v1/me/bookings/", {"start_date": str(later), "end_date": str(later)}
+    ).json()
+    assert ranged["count"] == 1
+    assert (
+        client.get("/api/v1/me/bookings/", {"start_date": "tomorrow"}).status_code
+        == 400
+    )
+
+
+def test_idempotency_key_replays_the_first_response(tree, alice):
+    client = client_for(alice)
+    body = {
+        "space_id": str(tree["a"].id),
+        "start_time": iso(at(DAY, "10:00")),
+        "end_time": iso(at(DAY, "11:00")),
+        "title": "Retry",
+    }
+    first = client.post(
+        "/api/v1/bookings/", body, format="json", HTTP_IDEMPOTENCY_KEY="k-1"
+    )
+    again = client.post(
+        "/api/v1/bookings/", body, format="json", HTTP_IDEMPOTENCY_KEY="k-1"
+    )
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json()
+    assert Booking.objects.count() == 1
+    other = client.post(
+        "/api/v1/bookings/",
+        {**body, "title": "Other"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="k-1",
+    )
+    assert other.status_code == 422
+    assert Booking.objects.count() == 1
+
+
+def test_every_response_carries_a_request_id_that_reaches_the_audit_log(tree, alice):
+    response = client_for(alice).post(
+        "/api/v1/bookings/",
+        {
+            "space_id": str(tree["a"].id),
+            "start_time": iso(at(DAY, "10:00")),
+            "end_time": iso(at(DAY, "11:00")),
+            "title": "x",
+        },
+        format="json",
+        HTTP_X_REQUEST_ID="req-123",
+        HTTP_USER_AGENT="pytest-agent",
+    )
+    assert response["X-Request-ID"] == "req-123"
+    entry = AuditEntry.objects.get(entity_id=response.json()["id"])
+    assert (entry.request_id, entry.user_agent, entry.actor_id) == (
+        "req-123",
+        "pytest-agent",
+        alice.id,
+    )
+    assert entry.new_values["title"] == "x"
+
+
+def test_database_refuses_overlaps_written_around_the_services(tree, alice):
+    """The guarantee does not depend on Python: raw ORM inserts hit the constraints."""
+    common = {
+        "venue": tree["hall"].venue,
+        "user": alice,
+        "created_by": alice,
+        "title": "raw",
+    }
+    Booking.objects.create(
+        space=tree["a"],
+        start_time=at(DAY, "10:00"),
+        end_time=at(DAY, "11:00"),
+        **common,
+    )
+    for space in (tree["a"], tree["hall"], tree["corner"]):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Booking.objects.create(
+                space=space,
+                start_time=at(DAY, "10:30"),
+                end_time=at(DAY, "11:30"),
+                **common,
+            )
+    Booking.objects.create(
+        space=tree["b"],
+        start_time=at(DAY, "10:30"),
+        end_time=at(DAY, "11:30"),
+        **common,
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Booking.objects.create(
+            space=tree["a"],
+            start_time=at(DAY, "10:00"),
+            end_time=at(DAY + timedelta(days=2), "10:00"),
+            **common,
+        )
+
+
+def test_audit_log_is_append_only(tree, alice):
+    book(client_for(alice), tree["a"], at(DAY, "10:00"), at(DAY, "11:00"))
+    entry = AuditEntry.objects.first()
+    with pytest.raises(Exception, match="append-only"), transaction.atomic():
+        AuditEntry.objects.filter(pk=entry.pk).update(action="tampered")
+    with pytest.raises(Exception, match="append-only"), transaction.atomic():
+        AuditEntry.objects.filter(pk=entry.pk).delete()

@@ -1,0 +1,248 @@
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from venueos.accounts.selectors import user_by_id
+from venueos.bookings import selectors, services
+from venueos.bookings.models import BookingStatus
+from venueos.bookings.serializers import (
+    BookingCreateIn,
+    BookingOut,
+    BookingPatchIn,
+    CancelIn,
+    HistoryEntryOut,
+)
+from venueos.common.api import ListMixin, parse
+from venueos.common.idempotency import idempotent_response
+from venueos.common.permissions import manages_organization, require_signed_in
+from venueos.common.problems import InvalidInput, PermissionDenied
+from venueos.common.timeutils import parse_aware
+from venueos.venues.models import Space
+
+TAGS = ["bookings"]
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description="Retries with the same key return the first response and create nothing.",
+)
+
+
+def _space_for_booking(space_id) -> Space:
+    space = Space.objects.select_related("venue").filter(pk=space_id).first()
+    if space is None:
+        raise InvalidInput.field("space_id", "No such space.", slug="unknown-space")
+    return space
+
+
+def _status_filter(value: str | None) -> str | None:
+    if value and value not in BookingStatus.values:
+        raise InvalidInput.field(
+            "status", f"Use one of: {', '.join(BookingStatus.values)}."
+        )
+    return value or None
+
+
+def _uuid_param(request, *names: str):
+    from uuid import UUID
+
+    for name in names:
+        value = request.query_params.get(name)
+        if value:
+            try:
+                return UUID(value)
+            except ValueError as exc:
+                raise InvalidInput.field(
+                    name, f"'{value[:50]}' is not a valid UUID."
+                ) from exc
+    return None
+
+
+class BookingListCreateApi(ListMixin, APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("space_id", OpenApiTypes.UUID),
+            OpenApiParameter("facility_id", OpenApiTypes.UUID),
+            OpenApiParameter("venue_id", OpenApiTypes.UUID),
+            OpenApiParameter("status", str),
+            OpenApiParameter(
+                "start_time",
+                OpenApiTypes.DATETIME,
+                description="window start (overlap)",
+            ),
+            OpenApiParameter(
+                "end_time", OpenApiTypes.DATETIME, description="window end (overlap)"
+            ),
+        ],
+        responses={200: BookingOut(many=True)},
+        tags=TAGS,
+    )
+    def get(self, request):
+        user = require_signed_in(request.user)
+        params = request.query_params
+        bookings = selectors.booking_list(
+            user=user,
+            space_id=_uuid_param(request, "space_id", "facility_id"),
+            venue_id=_uuid_param(request, "venue_id"),
+            status=_status_filter(params.get("status")),
+            start=parse_aware(params["start_time"], "start_time")
+            if params.get("start_time")
+            else None,
+            end=parse_aware(params["end_time"], "end_time")
+            if params.get("end_time")
+            else None,
+        )
+        return self.paginated(bookings, BookingOut)
+
+    @extend_schema(
+        request=BookingCreateIn,
+        parameters=[IDEMPOTENCY_HEADER],
+        responses={201: BookingOut},
+        tags=TAGS,
+    )
+    def post(self, request):
+        user = require_signed_in(request.user)
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            return self._create(user, request.data)
+        status_code, body, _ = idempotent_response(
+            user=user,
+            scope="bookings.create",
+            key=key,
+            payload=request.data
+            if isinstance(request.data, dict)
+            else {"body": request.data},
+            produce=lambda: self._produce(user, request.data),
+        )
+        if status_code >= 400:
+            return Response(
+                body, status=status_code, content_type="application/problem+json"
+            )
+        return Response(body, status=status_code)
+
+    def _produce(self, user, data) -> tuple[int, dict]:
+        response = self._create(user, data)
+        return response.status_code, response.data
+
+    def _create(self, user, data) -> Response:
+        values = dict(parse(BookingCreateIn, data))
+        space = _space_for_booking(values.pop("space_id"))
+        owner = None
+        owner_id = values.pop("user_id", None)
+        if owner_id:
+            owner = user_by_id(owner_id)
+            if owner is None:
+                if not manages_organization(user, space.venue.organization_id):
+                    raise PermissionDenied(
+                        "Only the venue's managers may book on behalf of someone else."
+                    )
+                raise InvalidInput.field("user_id", "No such user.")
+        booking = services.booking_create(
+            actor=user, space=space, owner=owner, **values
+        )
+        return Response(BookingOut(booking).data, status=status.HTTP_201_CREATED)
+
+
+class BookingDetailApi(APIView):
+    @extend_schema(responses={200: BookingOut}, tags=TAGS)
+    def get(self, request, booking_id):
+        user = require_signed_in(request.user)
+        return Response(BookingOut(selectors.booking_get_for(user, booking_id)).data)
+
+    @extend_schema(request=BookingPatchIn, responses={200: BookingOut}, tags=TAGS)
+    def patch(self, request, booking_id):
+        user = require_signed_in(request.user)
+        booking = selectors.booking_get_for(user, booking_id)
+        changes = dict(parse(BookingPatchIn, request.data))
+        if "space_id" in changes:
+            changes["space"] = _space_for_booking(changes.pop("space_id"))
+        booking = services.booking_update(actor=user, booking=booking, **changes)
+        return Response(BookingOut(booking).data)
+
+    @extend_schema(
+        request=CancelIn,
+        parameters=[OpenApiParameter("reason", str)],
+        responses={204: None},
+        tags=TAGS,
+    )
+    def delete(self, request, booking_id):
+        user = require_signed_in(request.user)
+        booking = selectors.booking_get_for(user, booking_id)
+        body = request.data if isinstance(request.data, dict) and request.data else {}
+        reason = (
+            parse(CancelIn, body)["reason"]
+            or request.query_params.get("reason", "")[:500]
+        )
+        services.booking_cancel(actor=user, booking=booking, reason=reason)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class BookingDecisionApi(APIView):
+    approve = True
+
+    @extend_schema(request=CancelIn, responses={200: BookingOut}, tags=TAGS)
+    def post(self, request, booking_id):
+        user = require_signed_in(request.user)
+        booking = selectors.booking_get_for(user, booking_id)
+        if not manages_organization(user, booking.venue.organization_id):
+            raise PermissionDenied(
+                "Only the venue's managers may confirm or reject bookings."
+            )
+        body = request.data if isinstance(request.data, dict) and request.data else {}
+        reason = parse(CancelIn, body)["reason"]
+        booking = services.booking_decide(
+            actor=user, booking=booking, approve=self.approve, reason=reason
+        )
+        return Response(BookingOut(booking).data)
+
+
+class BookingRejectApi(BookingDecisionApi):
+    approve = False
+
+
+class BookingHistoryApi(APIView):
+    @extend_schema(responses={200: HistoryEntryOut(many=True)}, tags=TAGS)
+    def get(self, request, booking_id):
+        user = require_signed_in(request.user)
+        booking = selectors.booking_get_for(user, booking_id)
+        return Response(
+            HistoryEntryOut(selectors.booking_history(booking), many=True).data
+        )
+
+
+class MyBookingsApi(ListMixin, APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("start_date", OpenApiTypes.DATE),
+            OpenApiParameter("end_date", OpenApiTypes.DATE),
+            OpenApiParameter("status", str),
+        ],
+        responses={200: BookingOut(many=True)},
+        tags=TAGS,
+    )
+    def get(self, request):
+        from datetime import UTC, datetime, time, timedelta
+
+        user = require_signed_in(request.user)
+        bounds = {}
+        for name in ("start_date", "end_date"):
+            value = request.query_params.get(name)
+            if value:
+                try:
+                    day = datetime.strptime(value, "%Y-%m-%d").date()
+                except ValueError as exc:
+                    raise InvalidInput.field(
+                        name, f"'{value[:20]}' is not a date (YYYY-MM-DD)."
+                    ) from exc
+                bounds[name] = datetime.combine(day, time(), tzinfo=UTC)
+        end = bounds.get("end_date")
+        bookings = selectors.booking_list_for_user(
+            user=user,
+            start=bounds.get("start_date"),
+            end=end + timedelta(days=1) if end else None,
+            status=_status_filter(request.query_params.get("status")),
+        )
+        return self.paginated(bookings, BookingOut)

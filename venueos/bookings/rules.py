@@ -1,0 +1,158 @@
+"""The venue's booking rules, checked on every create and move.
+
+These give a person a precise 400 with its own problem type; the database
+constraints are the guarantee behind the ones that can be constraints (end after
+start, at most 24 h, attendee count, no overlap). Rules that depend on "now"
+(not in the past, within the horizon) are checked here only, on purpose: a
+CHECK on now() would make old bookings impossible to cancel.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import Q
+
+from venueos.common.problems import InvalidInput
+from venueos.common.timeutils import local_wall_time, on_grid
+from venueos.venues.models import Closure, OpeningHours, Space, Venue
+
+
+class BookingRuleViolation(InvalidInput):
+    title = "Booking rule violated"
+
+
+def _violation(slug: str, field: str, message: str) -> BookingRuleViolation:
+    return BookingRuleViolation(message, slug=slug, errors={field: [message]})
+
+
+def opening_intervals(
+    rows: list[OpeningHours], zone: ZoneInfo, start: datetime, end: datetime
+) -> list[tuple[datetime, datetime]]:
+    """Open intervals (UTC) that meet [start, end), merged where they touch.
+
+    No rows at all means the venue is open around the clock.
+    """
+    if not rows:
+        return [(start, end)]
+    by_weekday: dict[int, list[tuple[int, int]]] = {}
+    for row in rows:
+        by_weekday.setdefault(row.weekday, []).append(
+            (row.opens_minute, row.closes_minute)
+        )
+    day = start.astimezone(zone).date() - timedelta(days=1)
+    last_day = end.astimezone(zone).date()
+    intervals: list[tuple[datetime, datetime]] = []
+    while day <= last_day:
+        for opens, closes in sorted(by_weekday.get(day.weekday(), [])):
+            begin = local_wall_time(day, opens, zone)
+            finish = local_wall_time(day, closes, zone)
+            if finish <= begin:
+                continue
+            if intervals and begin <= intervals[-1][1]:
+                intervals[-1] = (intervals[-1][0], max(intervals[-1][1], finish))
+            else:
+                intervals.append((begin, finish))
+        day += timedelta(days=1)
+    return [(s, e) for s, e in intervals if e > start and s < end]
+
+
+def within_opening_hours(
+    rows: list[OpeningHours], zone: ZoneInfo, start: datetime, end: datetime
+) -> bool:
+    return any(
+        s <= start and end <= e for s, e in opening_intervals(rows, zone, start, end)
+    )
+
+
+def check_booking_rules(
+    *,
+    venue: Venue,
+    space: Space,
+    space_lineage: list,
+    start: datetime,
+    end: datetime,
+    attendee_count: int,
+    now: datetime,
+) -> None:
+    """Raise the first broken rule as a 400 problem with its own type.
+
+    `space_lineage` is the space id and its ancestors' ids: a closure of any of
+    them closes the space.
+    """
+    if venue.is_archived:
+        raise _violation(
+            "venue-archived",
+            "space_id",
+            "This venue is archived and takes no bookings.",
+        )
+    if not space.is_bookable:
+        raise _violation(
+            "space-not-bookable", "space_id", f"'{space.name}' cannot be booked."
+        )
+    if end <= start:
+        raise _violation(
+            "invalid-time-range", "end_time", "end_time must be after start_time."
+        )
+    zone = ZoneInfo(venue.timezone)
+    for field, instant in (("start_time", start), ("end_time", end)):
+        if not on_grid(instant, zone, venue.slot_minutes):
+            raise _violation(
+                "off-grid",
+                field,
+                f"{field} must lie on the venue's {venue.slot_minutes}-minute grid in "
+                f"local time ({venue.timezone}).",
+            )
+    minutes = (end - start).total_seconds() / 60
+    if minutes < venue.min_duration_minutes:
+        raise _violation(
+            "duration-too-short",
+            "end_time",
+            f"A booking here lasts at least {venue.min_duration_minutes} minutes.",
+        )
+    if minutes > venue.max_duration_minutes:
+        raise _violation(
+            "duration-too-long",
+            "end_time",
+            f"A booking here lasts at most {venue.max_duration_minutes} minutes.",
+        )
+    if start < now:
+        raise _violation(
+            "in-the-past", "start_time", "A booking cannot start in the past."
+        )
+    if start > now + timedelta(days=venue.booking_horizon_days):
+        raise _violation(
+            "beyond-horizon",
+            "start_time",
+            f"Bookings open at most {venue.booking_horizon_days} days ahead.",
+        )
+    if attendee_count > space.capacity:
+        raise _violation(
+            "over-capacity",
+            "attendee_count",
+            f"'{space.name}' holds at most {space.capacity} people.",
+        )
+    rows = list(OpeningHours.objects.filter(venue_id=venue.id))
+    if not within_opening_hours(rows, zone, start, end):
+        raise _violation(
+            "outside-opening-hours",
+            "start_time",
+            "The booking must lie inside the venue's opening hours (local time).",
+        )
+    closure = (
+        Closure.objects.filter(
+            venue_id=venue.id, start_time__lt=end, end_time__gt=start
+        )
+        .filter(Q(space__isnull=True) | Q(space_id__in=space_lineage))
+        .order_by("start_time")
+        .first()
+    )
+    if closure is not None:
+        reason = f" ({closure.reason})" if closure.reason else ""
+        raise _violation(
+            "in-closure",
+            "start_time",
+            f"The space is closed from {closure.start_time.isoformat()} to "
+            f"{closure.end_time.isoformat()}{reason}.",
+        )
