@@ -140,7 +140,7 @@ def test_concurrent_moves_into_the_same_slot_leave_one_booking_there(hall_and_ro
     results = race(
         [
             move(c, b, hall if i % 2 else room)
-            for i, (c, b) in enumerate(zip(clients, bookings))
+            for i, (c, b) in enumerate(zip(clients, bookings, strict=True))
         ]
     )
     assert Counter(status for status, _ in results) == Counter({200: 1, 409: 19})
