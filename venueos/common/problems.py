@@ -8,6 +8,7 @@ sees `application/problem+json` with `type`, `title`, `status` and `detail`.
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -184,7 +185,7 @@ def to_problem(exc: Exception) -> Problem | None:
             status=429,
             slug="throttled",
             title="Too many requests",
-            retry_after=exc.wait,
+            retry_after=math.ceil(exc.wait) if exc.wait else None,
         )
     if isinstance(exc, drf.APIException):
         return Problem(
@@ -199,7 +200,8 @@ def problem_exception_handler(exc: Exception, context: dict) -> Response | None:
         return None  # let Django's 500 handler answer (also a problem body, see urls)
     headers = {}
     if isinstance(exc, drf.Throttled) and exc.wait:
-        headers["Retry-After"] = str(int(exc.wait))
+        # Round up: "Retry-After: 0" while still throttled would invite a retry storm.
+        headers["Retry-After"] = str(math.ceil(exc.wait))
     if problem.status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="api"'
     return problem_response(problem, headers=headers)
