@@ -1,0 +1,203 @@
+import uuid
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from venueos.common.api import ListMixin, parse
+from venueos.common.idempotency import idempotent_response
+from venueos.common.permissions import require_manager_of, require_signed_in
+from venueos.common.problems import PROBLEM_CONTENT_TYPE, InvalidInput
+from venueos.events import selectors, services
+from venueos.events.models import EventStatus
+from venueos.events.serializers import (
+    EventIn,
+    EventOut,
+    EventPatchIn,
+    EventTransitionIn,
+    RegistrationIn,
+    RegistrationOut,
+)
+from venueos.venues.models import Space
+from venueos.venues.selectors import venue_get
+
+TAGS = ["events"]
+REGISTRATION_SCOPE = "events.registration_create"
+_TRUE = {"1", "true", "yes"}
+
+
+def _space_in(venue_id, space_id) -> Space | None:
+    if space_id is None:
+        return None
+    space = Space.objects.filter(pk=space_id, venue_id=venue_id).first()
+    if space is None:
+        raise InvalidInput.field(
+            "space_id", "No such space in this venue.", slug="invalid-space"
+        )
+    return space
+
+
+def _uuid_param(value: str | None, field: str) -> uuid.UUID | None:
+    if not value:
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError as exc:
+        raise InvalidInput.field(field, f"'{value[:64]}' is not a UUID.") from exc
+
+
+class EventListCreateApi(ListMixin, APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("venue_id", OpenApiTypes.UUID),
+            OpenApiParameter("organization", str, description="organization slug"),
+            OpenApiParameter("status", str, enum=EventStatus.values),
+            OpenApiParameter(
+                "upcoming", OpenApiTypes.BOOL, description="only events not yet over"
+            ),
+        ],
+        responses={200: EventOut(many=True)},
+        tags=TAGS,
+    )
+    def get(self, request):
+        params = request.query_params
+        status_filter = params.get("status")
+        if status_filter and status_filter not in EventStatus.values:
+            raise InvalidInput.field(
+                "status", f"Must be one of {', '.join(EventStatus.values)}."
+            )
+        venue_id = _uuid_param(params.get("venue_id"), "venue_id")
+        events = selectors.event_list(
+            user=request.user,
+            venue_id=venue_id,
+            organization_slug=params.get("organization"),
+            status=status_filter,
+            upcoming=params.get("upcoming", "").lower() in _TRUE,
+        )
+        return self.paginated(events, EventOut)
+
+    @extend_schema(request=EventIn, responses={201: EventOut}, tags=TAGS)
+    def post(self, request):
+        require_signed_in(request.user)
+        data = dict(parse(EventIn, request.data))
+        venue = venue_get(data.pop("venue_id"), user=request.user)
+        require_manager_of(request.user, venue.organization_id)
+        space = _space_in(venue.id, data.pop("space_id", None))
+        event = services.event_create(
+            venue=venue, space=space, actor=request.user, **data
+        )
+        return Response(EventOut(event).data, status=status.HTTP_201_CREATED)
+
+
+class EventDetailApi(APIView):
+    @extend_schema(responses={200: EventOut}, tags=TAGS)
+    def get(self, request, event_id):
+        return Response(EventOut(selectors.event_get(event_id, user=request.user)).data)
+
+    @extend_schema(request=EventPatchIn, responses={200: EventOut}, tags=TAGS)
+    def patch(self, request, event_id):
+        require_signed_in(request.user)
+        event = selectors.event_get(event_id, user=request.user)
+        require_manager_of(request.user, event.organization_id)
+        data = dict(parse(EventPatchIn, request.data))
+        if "space_id" in data:
+            data["space"] = _space_in(event.venue_id, data.pop("space_id"))
+        event = services.event_update(event=event, actor=request.user, **data)
+        return Response(EventOut(event).data)
+
+
+class EventTransitionApi(APIView):
+    @extend_schema(request=EventTransitionIn, responses={200: EventOut}, tags=TAGS)
+    def post(self, request, event_id):
+        require_signed_in(request.user)
+        event = selectors.event_get(event_id, user=request.user)
+        require_manager_of(request.user, event.organization_id)
+        data = parse(EventTransitionIn, request.data)
+        event = services.event_transition(
+            event=event, actor=request.user, status=data["status"]
+        )
+        return Response(EventOut(event).data)
+
+
+class EventRegistrationsApi(ListMixin, APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("status", str, enum=["active", "cancelled"])],
+        responses={200: RegistrationOut(many=True)},
+        tags=TAGS,
+    )
+    def get(self, request, event_id):
+        require_signed_in(request.user)
+        event = selectors.event_get(event_id, user=request.user)
+        require_manager_of(request.user, event.organization_id)
+        registrations = selectors.registration_list_for_event(
+            event.id, status=request.query_params.get("status")
+        )
+        return self.paginated(registrations, RegistrationOut)
+
+    @extend_schema(
+        request=RegistrationIn,
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                location=OpenApiParameter.HEADER,
+                description="Retries with the same key within 24 h return the "
+                "first response and create nothing new (up to 255 characters).",
+            )
+        ],
+        responses={201: RegistrationOut},
+        tags=TAGS,
+    )
+    def post(self, request, event_id):
+        require_signed_in(request.user)
+        event = selectors.event_get(event_id, user=request.user)
+        data = parse(RegistrationIn, request.data)
+
+        def produce() -> tuple[int, dict]:
+            registration = services.registration_create(
+                event=event, actor=request.user, quantity=data["quantity"]
+            )
+            return status.HTTP_201_CREATED, RegistrationOut(registration).data
+
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            code, body = produce()
+            return Response(body, status=code)
+        code, body, replayed = idempotent_response(
+            user=request.user,
+            scope=REGISTRATION_SCOPE,
+            key=key,
+            payload={"event_id": str(event.id), "body": request.data},
+            produce=produce,
+        )
+        return Response(
+            body,
+            status=code,
+            content_type=PROBLEM_CONTENT_TYPE if code >= 400 else None,
+            headers={"Idempotent-Replayed": "true"} if replayed else None,
+        )
+
+
+class RegistrationDetailApi(APIView):
+    @extend_schema(responses={204: None}, tags=TAGS)
+    def delete(self, request, registration_id):
+        require_signed_in(request.user)
+        registration = selectors.registration_get(registration_id, user=request.user)
+        services.registration_cancel(registration=registration, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MyRegistrationsApi(ListMixin, APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("status", str, enum=["active", "cancelled"])],
+        responses={200: RegistrationOut(many=True)},
+        tags=TAGS,
+    )
+    def get(self, request):
+        require_signed_in(request.user)
+        registrations = selectors.registration_list_for_user(
+            request.user, status=request.query_params.get("status")
+        )
+        return self.paginated(registrations, RegistrationOut)

@@ -1,0 +1,119 @@
+"""Event and registration reads.
+
+Visibility: drafts exist only for the managers of their organization (and
+admins); everyone else gets a 404, as if the draft did not exist.
+"""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from venueos.common.permissions import manages_organization
+from venueos.common.problems import NotFound
+from venueos.events.models import Event, EventStatus, Registration
+
+
+def _visible_events(user) -> QuerySet:
+    events = Event.objects.select_related("organization")
+    if user is not None and user.is_authenticated and user.is_admin:
+        return events
+    visible = ~Q(status=EventStatus.DRAFT)
+    if user is not None and user.is_authenticated and user.is_manager:
+        visible |= Q(organization_id=user.organization_id)
+    return events.filter(visible)
+
+
+def event_list(
+    *,
+    user=None,
+    venue_id=None,
+    organization_slug: str | None = None,
+    status: str | None = None,
+    upcoming: bool = False,
+) -> QuerySet:
+    events = _visible_events(user)
+    if venue_id:
+        events = events.filter(venue_id=venue_id)
+    if organization_slug:
+        events = events.filter(organization__slug=organization_slug)
+    if status:
+        events = events.filter(status=status)
+    if upcoming:
+        events = events.filter(end_at__gt=timezone.now())
+    return events.order_by("start_at", "id")
+
+
+def event_get(event_id, *, user=None) -> Event:
+    event = (
+        Event.objects.select_related("organization", "venue", "space")
+        .filter(pk=event_id)
+        .first()
+    )
+    if event is None or (
+        event.status == EventStatus.DRAFT
+        and not manages_organization(user, event.organization_id)
+    ):
+        raise NotFound("No such event.")
+    return event
+
+
+def registration_get(registration_id, *, user=None) -> Registration:
+    """A registration its attendee or the event's managers may see."""
+    registration = (
+        Registration.objects.select_related("event", "attendee")
+        .filter(pk=registration_id)
+        .first()
+    )
+    if registration is None or not (
+        (user is not None and user.pk == registration.attendee_id)
+        or manages_organization(user, registration.event.organization_id)
+    ):
+        raise NotFound("No such registration.")
+    return registration
+
+
+def registration_list_for_event(event_id, *, status: str | None = None) -> QuerySet:
+    registrations = Registration.objects.filter(event_id=event_id).select_related(
+        "attendee", "event"
+    )
+    if status:
+        registrations = registrations.filter(status=status)
+    return registrations.order_by("created_at", "id")
+
+
+def registration_list_for_user(user, *, status: str | None = None) -> QuerySet:
+    registrations = Registration.objects.filter(attendee=user).select_related(
+        "attendee", "event"
+    )
+    if status:
+        registrations = registrations.filter(status=status)
+    return registrations.order_by("-created_at", "id")
+
+
+def oversold_events() -> list[str]:
+    """Every event whose tickets_sold disagrees with its active registrations or
+    exceeds its capacity (one query). Empty when the invariant holds."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT e.id, e.name, e.capacity, e.tickets_sold, COALESCE(r.sold, 0)
+            FROM events_event e
+            LEFT JOIN (
+                SELECT event_id, SUM(quantity) AS sold
+                FROM events_registration WHERE status = 'active'
+                GROUP BY event_id
+            ) r ON r.event_id = e.id
+            WHERE e.tickets_sold <> COALESCE(r.sold, 0)
+               OR e.tickets_sold > e.capacity
+               OR COALESCE(r.sold, 0) > e.capacity
+            ORDER BY e.start_at, e.id
+            """
+        )
+        rows = cursor.fetchall()
+    return [
+        f"event {event_id} ({name}): tickets_sold={sold}, active registrations="
+        f"{registered}, capacity={capacity}"
+        for event_id, name, capacity, sold, registered in rows
+    ]

@@ -1,0 +1,623 @@
+"""Event lifecycle and registration writes.
+
+No overselling: a sale is ONE conditional statement,
+`UPDATE events_event SET tickets_sold = tickets_sold + n WHERE id = … AND
+status = 'on_sale' AND tickets_sold + n <= capacity RETURNING tickets_sold`,
+backed by the CHECK `tickets_sold <= capacity`; the registration row and the
+audit entry are written in the same transaction, so a failure anywhere (for
+instance the partial unique index on active registrations) rolls the sale back.
+Concurrent buyers queue on the event row only for the length of one short
+transaction; once the event is full, losers are refused without waiting.
+
+Lock order: the event row, then registration rows (cancellation locks the event
+first on purpose, so a cancel racing a re-registration of the same attendee
+cannot deadlock). Every transaction sets `lock_timeout`
+(settings.VENUEOS_LOCK_TIMEOUT_MS); a lock timeout (55P03) or deadlock (40P01)
+becomes a 409 problem, never a 500.
+
+Event writes never `save()` the whole row: `tickets_sold` is only ever changed
+by the conditional UPDATEs here, so a stale in-memory copy cannot overwrite it.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, OperationalError, connection, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from venueos.accounts.models import User
+from venueos.audit.services import audit_record, changed_fields
+from venueos.common.permissions import manages_organization, require_manager_of
+from venueos.common.problems import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+)
+from venueos.events.models import (
+    MAX_REGISTRATION_QUANTITY,
+    Event,
+    EventStatus,
+    Registration,
+    RegistrationStatus,
+)
+from venueos.venues.models import Space, Venue
+
+EVENT_FIELDS = [
+    "name",
+    "slug",
+    "description",
+    "start_at",
+    "end_at",
+    "capacity",
+    "settings",
+    "space_id",
+]
+
+# Allowed lifecycle moves; everything else is a 409 invalid-transition.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    EventStatus.DRAFT: frozenset({EventStatus.PUBLISHED, EventStatus.CLOSED}),
+    EventStatus.PUBLISHED: frozenset(
+        {EventStatus.ON_SALE, EventStatus.DRAFT, EventStatus.CLOSED}
+    ),
+    EventStatus.ON_SALE: frozenset({EventStatus.PAUSED, EventStatus.CLOSED}),
+    EventStatus.PAUSED: frozenset({EventStatus.ON_SALE, EventStatus.CLOSED}),
+    EventStatus.CLOSED: frozenset(),
+}
+
+_LOCK_NOT_AVAILABLE = "55P03"
+_DEADLOCK_DETECTED = "40P01"
+
+
+class InvalidTransition(Conflict):
+    slug, title = "invalid-transition", "Invalid status transition"
+
+
+class SoldOut(Conflict):
+    slug, title = "sold-out", "Sold out"
+
+
+class NotOnSale(Conflict):
+    slug, title = "not-on-sale", "Not on sale"
+
+
+class AlreadyRegistered(Conflict):
+    slug, title = "already-registered", "Already registered"
+
+
+class EventStarted(Conflict):
+    slug, title = "event-started", "Event already started"
+
+
+class EventClosed(Conflict):
+    slug, title = "event-closed", "Event closed"
+
+
+class CapacityBelowSold(Conflict):
+    slug, title = "capacity-below-sold", "Capacity below tickets sold"
+
+
+class Busy(Conflict):
+    slug, title = "busy", "Try again"
+
+
+# --- plumbing ---------------------------------------------------------------
+
+
+def _set_lock_timeout() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('lock_timeout', %s, true)",
+            [f"{int(settings.VENUEOS_LOCK_TIMEOUT_MS)}ms"],
+        )
+
+
+def _sqlstate(exc: Exception) -> str | None:
+    return getattr(exc.__cause__, "sqlstate", None)
+
+
+def _constraint(exc: Exception) -> str | None:
+    diag = getattr(exc.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", None)
+
+
+def _busy_translated(function):
+    """Outside the transaction: a lock timeout or deadlock that rolled the
+    transaction back becomes a 409 the client may retry."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except OperationalError as exc:
+            if _sqlstate(exc) in {_LOCK_NOT_AVAILABLE, _DEADLOCK_DETECTED}:
+                raise Busy(
+                    "The event is busy right now (lock wait too long); nothing was "
+                    "changed, please retry.",
+                    retry=True,
+                ) from exc
+            raise
+
+    return wrapper
+
+
+def _event_snapshot(event: Event) -> dict[str, Any]:
+    return {field: getattr(event, field) for field in EVENT_FIELDS} | {
+        "status": event.status
+    }
+
+
+def _hold_title(event: Event) -> str:
+    return f"Event: {event.name}"[:200]
+
+
+def _slug_taken(slug: str) -> Conflict:
+    return Conflict(
+        f"Slug '{slug}' is already used by another event of this organization.",
+        slug="slug-taken",
+        title="Slug taken",
+    )
+
+
+def _validate_event(
+    *,
+    venue: Venue,
+    space: Space | None,
+    start_at: datetime,
+    end_at: datetime,
+    capacity: int,
+) -> None:
+    """Readable errors for what the constraints also enforce (and the capacity
+    limits they cannot: venue.max_capacity and space.capacity)."""
+    if end_at <= start_at:
+        raise InvalidInput.field(
+            "end_at", "end_at must be after start_at.", slug="invalid-time-range"
+        )
+    if capacity < 1:
+        raise InvalidInput.field("capacity", "Capacity must be at least 1.")
+    if capacity > venue.max_capacity:
+        raise InvalidInput.field(
+            "capacity",
+            f"Capacity exceeds the venue's maximum ({venue.max_capacity}).",
+            slug="capacity-too-large",
+        )
+    if space is not None:
+        if space.venue_id != venue.id:
+            raise InvalidInput.field(
+                "space_id", "That space belongs to another venue.", slug="invalid-space"
+            )
+        if capacity > space.capacity:
+            raise InvalidInput.field(
+                "capacity",
+                f"Capacity exceeds the space's capacity ({space.capacity}).",
+                slug="capacity-too-large",
+            )
+
+
+def _hold_services():
+    from venueos.bookings import services as booking_services
+
+    return booking_services
+
+
+# --- events -----------------------------------------------------------------
+
+
+@_busy_translated
+@transaction.atomic(durable=True)
+def event_create(
+    *,
+    venue: Venue,
+    actor: User,
+    name: str,
+    start_at: datetime,
+    end_at: datetime,
+    capacity: int,
+    space: Space | None = None,
+    slug: str | None = None,
+    description: str = "",
+    settings: dict | None = None,
+) -> Event:
+    require_manager_of(actor, venue.organization_id)
+    if venue.is_archived:
+        raise InvalidInput.field(
+            "venue_id", "The venue is archived.", slug="venue-archived"
+        )
+    _validate_event(
+        venue=venue, space=space, start_at=start_at, end_at=end_at, capacity=capacity
+    )
+    if start_at <= timezone.now():
+        raise InvalidInput.field(
+            "start_at", "An event cannot start in the past.", slug="in-the-past"
+        )
+    _set_lock_timeout()
+    slug = slug or slugify(name)[:100] or "event"
+    if Event.objects.filter(organization_id=venue.organization_id, slug=slug).exists():
+        raise _slug_taken(slug)
+    event = Event(
+        organization_id=venue.organization_id,
+        venue=venue,
+        space=space,
+        name=name,
+        slug=slug,
+        description=description,
+        start_at=start_at,
+        end_at=end_at,
+        capacity=capacity,
+        settings=settings or {},
+        status=EventStatus.DRAFT,
+    )
+    if space is not None:
+        event.hold = _hold_services().booking_hold_create(
+            space=space,
+            start_time=start_at,
+            end_time=end_at,
+            title=_hold_title(event),
+            actor=actor,
+        )
+    try:
+        with transaction.atomic():
+            event.save(force_insert=True)
+    except IntegrityError as exc:
+        if _constraint(exc) == "event_slug_unique_per_org":
+            raise _slug_taken(slug) from exc
+        raise
+    audit_record(
+        entity_type="event",
+        entity_id=event.id,
+        action="event.created",
+        actor=actor,
+        new=_event_snapshot(event),
+    )
+    return event
+
+
+_MISSING = object()
+
+
+@_busy_translated
+@transaction.atomic(durable=True)
+def event_update(
+    *, event: Event, actor: User, space: Any = _MISSING, **updates: Any
+) -> Event:
+    """Change details, time, space or capacity. Capacity never drops below what
+    is sold: checked here for the message, guaranteed by the CHECK constraint
+    (a sale racing this update either commits first and makes it fail, or waits
+    for it and is measured against the new capacity)."""
+    require_manager_of(actor, event.organization_id)
+    _set_lock_timeout()
+    event = (
+        Event.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("venue", "space", "hold")
+        .get(pk=event.pk)
+    )
+    if event.status == EventStatus.CLOSED:
+        raise EventClosed("A closed event cannot be changed.")
+    if space is not _MISSING:
+        updates["space_id"] = space.id if space is not None else None
+    old, new = changed_fields(event, EVENT_FIELDS, updates)
+    if not new:
+        return event
+    target_space = event.space if space is _MISSING else space
+    merged = _event_snapshot(event) | new
+    _validate_event(
+        venue=event.venue,
+        space=target_space,
+        start_at=merged["start_at"],
+        end_at=merged["end_at"],
+        capacity=merged["capacity"],
+    )
+    if ("start_at" in new or "end_at" in new) and merged["start_at"] <= timezone.now():
+        raise InvalidInput.field(
+            "start_at", "An event cannot be moved into the past.", slug="in-the-past"
+        )
+    if merged["capacity"] < event.tickets_sold:
+        raise CapacityBelowSold(
+            f"{event.tickets_sold} places are already sold; the capacity cannot be "
+            f"lower than that.",
+            tickets_sold=event.tickets_sold,
+        )
+    if "slug" in new and (
+        Event.objects.filter(organization_id=event.organization_id, slug=new["slug"])
+        .exclude(pk=event.pk)
+        .exists()
+    ):
+        raise _slug_taken(new["slug"])
+    for field, value in new.items():
+        setattr(event, field, value)
+    if space is not _MISSING:
+        event.space = space
+    _sync_hold(event, actor=actor, moved={"start_at", "end_at", "space_id"} & set(new))
+    try:
+        with transaction.atomic():
+            # Never tickets_sold: only the conditional UPDATEs write it.
+            event.save(update_fields=[*new, "hold", "updated_at"])
+    except IntegrityError as exc:
+        if _constraint(exc) == "event_tickets_within_capacity":
+            raise CapacityBelowSold(
+                "Places were sold meanwhile; the capacity cannot be lower than the "
+                "number sold."
+            ) from exc
+        if _constraint(exc) == "event_slug_unique_per_org":
+            raise _slug_taken(event.slug) from exc
+        raise
+    audit_record(
+        entity_type="event",
+        entity_id=event.id,
+        action="event.updated",
+        actor=actor,
+        old=old,
+        new=new,
+    )
+    return event
+
+
+def _sync_hold(event: Event, *, actor: User, moved: set[str]) -> None:
+    """Keep the event's booking in the calendar in step with its time and space."""
+    if not moved:
+        return
+    bookings = _hold_services()
+    if event.hold is not None and event.space is None:
+        hold, event.hold = event.hold, None
+        event.save(update_fields=["hold", "updated_at"])
+        bookings.booking_hold_release(booking=hold, actor=actor)
+    elif event.hold is not None:
+        event.hold = bookings.booking_hold_move(
+            booking=event.hold,
+            space=event.space,
+            start_time=event.start_at,
+            end_time=event.end_at,
+            actor=actor,
+        )
+    elif event.space is not None:
+        event.hold = bookings.booking_hold_create(
+            space=event.space,
+            start_time=event.start_at,
+            end_time=event.end_at,
+            title=_hold_title(event),
+            actor=actor,
+        )
+
+
+@_busy_translated
+@transaction.atomic(durable=True)
+def event_transition(*, event: Event, actor: User, status: str) -> Event:
+    require_manager_of(actor, event.organization_id)
+    _set_lock_timeout()
+    event = (
+        Event.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("hold")
+        .get(pk=event.pk)
+    )
+    current = event.status
+    if status not in TRANSITIONS.get(current, ()):
+        raise InvalidTransition(
+            f"An event cannot go from '{current}' to '{status}'.",
+            current_status=current,
+            allowed=sorted(TRANSITIONS.get(current, ())),
+        )
+    if (
+        current == EventStatus.PUBLISHED
+        and status == EventStatus.DRAFT
+        and event.tickets_sold
+    ):
+        raise InvalidTransition(
+            "Places are already sold; the event cannot go back to draft.",
+            current_status=current,
+            allowed=sorted(TRANSITIONS[current] - {EventStatus.DRAFT}),
+        )
+    event.status = status
+    fields = ["status", "updated_at"]
+    hold = None
+    if status == EventStatus.CLOSED and event.hold is not None:
+        hold, event.hold = event.hold, None
+        fields.append("hold")
+    event.save(update_fields=fields)
+    if hold is not None:
+        _hold_services().booking_hold_release(booking=hold, actor=actor)
+    audit_record(
+        entity_type="event",
+        entity_id=event.id,
+        action="event.status_changed",
+        actor=actor,
+        old={"status": current},
+        new={"status": status},
+    )
+    return event
+
+
+# --- registrations ----------------------------------------------------------
+
+
+def _check_quantity(quantity: int) -> None:
+    if not 1 <= quantity <= MAX_REGISTRATION_QUANTITY:
+        raise InvalidInput.field(
+            "quantity", f"Quantity must be between 1 and {MAX_REGISTRATION_QUANTITY}."
+        )
+
+
+def _why_not_sold(event_id, quantity: int) -> Conflict:
+    """After the conditional UPDATE matched nothing: say why."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT status, capacity, tickets_sold FROM events_event WHERE id = %s",
+            [event_id],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return NotFound("No such event.")
+    status, capacity, sold = row
+    if status != EventStatus.ON_SALE:
+        return NotOnSale(
+            f"Registrations are not open (the event is '{status}').", status=status
+        )
+    available = max(capacity - sold, 0)
+    return SoldOut(
+        f"Only {available} place(s) left; {quantity} requested."
+        if available
+        else "No places left.",
+        available=available,
+    )
+
+
+def _translate_registration_error(function):
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except IntegrityError as exc:
+            # The whole transaction rolled back, the sale included.
+            if _constraint(exc) == "registration_one_active_per_attendee":
+                raise AlreadyRegistered(
+                    "You already have a registration for this event; cancel it "
+                    "to register again with another quantity."
+                ) from exc
+            if _constraint(exc) == "event_tickets_within_capacity":
+                raise SoldOut("No places left.", available=0) from exc
+            raise
+
+    return wrapper
+
+
+def _insert_registration(event: Event, actor: User, quantity: int, sold: int):
+    registration = Registration(event=event, attendee=actor, quantity=quantity)
+    registration.save(force_insert=True)
+    audit_record(
+        entity_type="registration",
+        entity_id=registration.id,
+        action="registration.created",
+        actor=actor,
+        new={
+            "event_id": event.pk,
+            "attendee_id": actor.pk,
+            "quantity": quantity,
+            "tickets_sold": sold,
+        },
+    )
+    return registration
+
+
+@_busy_translated
+@_translate_registration_error
+@transaction.atomic(durable=True)
+def registration_create(
+    *, event: Event, actor: User, quantity: int = 1
+) -> Registration:
+    """Sell `quantity` places of an on-sale event to `actor` (the attendee)."""
+    _check_quantity(quantity)
+    _set_lock_timeout()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE events_event SET tickets_sold = tickets_sold + %s
+            WHERE id = %s AND status = 'on_sale' AND tickets_sold + %s <= capacity
+            RETURNING tickets_sold
+            """,
+            [quantity, event.pk, quantity],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise _why_not_sold(event.pk, quantity)
+    event.tickets_sold = row[0]
+    return _insert_registration(event, actor, quantity, row[0])
+
+
+@_busy_translated
+@_translate_registration_error
+@transaction.atomic(durable=True)
+def _registration_create_for_update(
+    *, event: Event, actor: User, quantity: int = 1
+) -> Registration:
+    """The pessimistic alternative, kept only to measure against the conditional
+    UPDATE (tests/events/test_concurrency.py): every attempt, losers included,
+    takes the event row lock and waits its turn."""
+    _check_quantity(quantity)
+    _set_lock_timeout()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT status, capacity, tickets_sold FROM events_event "
+            "WHERE id = %s FOR NO KEY UPDATE",
+            [event.pk],
+        )
+        row = cursor.fetchone()
+        if row is None:
+            raise NotFound("No such event.")
+        status, capacity, sold = row
+        if status != EventStatus.ON_SALE:
+            raise NotOnSale(
+                f"Registrations are not open (the event is '{status}').", status=status
+            )
+        if sold + quantity > capacity:
+            raise SoldOut("No places left.", available=max(capacity - sold, 0))
+        cursor.execute(
+            "UPDATE events_event SET tickets_sold = tickets_sold + %s WHERE id = %s",
+            [quantity, event.pk],
+        )
+    event.tickets_sold = sold + quantity
+    return _insert_registration(event, actor, quantity, sold + quantity)
+
+
+@_busy_translated
+@transaction.atomic(durable=True)
+def registration_cancel(*, registration: Registration, actor: User) -> Registration:
+    """Cancel by the attendee or the event's managers, until the event starts.
+    Cancelling a cancelled registration changes nothing."""
+    event = registration.event
+    is_attendee = actor.pk == registration.attendee_id
+    if not is_attendee and not manages_organization(actor, event.organization_id):
+        raise PermissionDenied("Only the attendee or the event's managers may cancel.")
+    _set_lock_timeout()
+    with connection.cursor() as cursor:
+        # Event row first (lock order), so its start time cannot move meanwhile.
+        cursor.execute(
+            "SELECT start_at FROM events_event WHERE id = %s FOR NO KEY UPDATE",
+            [event.pk],
+        )
+        (start_at,) = cursor.fetchone()
+        if start_at <= timezone.now():
+            raise EventStarted(
+                "The event has started; registrations cannot be cancelled."
+            )
+        cursor.execute(
+            """
+            UPDATE events_registration
+            SET status = 'cancelled', cancelled_at = now(), cancelled_by_id = %s
+            WHERE id = %s AND status = 'active'
+            RETURNING quantity, cancelled_at
+            """,
+            [actor.pk, registration.pk],
+        )
+        row = cursor.fetchone()
+        if row is None:
+            registration.refresh_from_db()
+            return registration
+        quantity, cancelled_at = row
+        cursor.execute(
+            "UPDATE events_event SET tickets_sold = tickets_sold - %s WHERE id = %s "
+            "RETURNING tickets_sold",
+            [quantity, event.pk],
+        )
+        (sold,) = cursor.fetchone()
+    registration.status = RegistrationStatus.CANCELLED
+    registration.cancelled_at = cancelled_at
+    registration.cancelled_by = actor
+    event.tickets_sold = sold
+    audit_record(
+        entity_type="registration",
+        entity_id=registration.id,
+        action="registration.cancelled",
+        actor=actor,
+        old={"status": RegistrationStatus.ACTIVE},
+        new={
+            "status": RegistrationStatus.CANCELLED,
+            "quantity": quantity,
+            "by_attendee": is_attendee,
+            "tickets_sold": sold,
+        },
+    )
+    return registration
