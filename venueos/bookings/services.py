@@ -16,6 +16,7 @@ timeout, a deadlock or a constraint violation is a 409, never a 500.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -75,14 +76,25 @@ def advisory_key(space_id: uuid.UUID) -> int:
     return int.from_bytes(space_id.bytes[:8], "big", signed=True)
 
 
+def _lock_timeout() -> str:
+    return f"{settings.VENUEOS_LOCK_TIMEOUT_MS}ms"
+
+
+def _bound_lock_waits() -> None:
+    """Every lock wait of this transaction (rows included) ends in lock_timeout."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [_lock_timeout()])
+
+
 def _lock_space_path(space_id: uuid.UUID, ancestor_ids: list[uuid.UUID]) -> None:
+    # One round trip: the timeout is set before the locks in the same statement.
     wanted = {advisory_key(a): "pg_advisory_xact_lock_shared" for a in ancestor_ids}
     wanted[advisory_key(space_id)] = "pg_advisory_xact_lock"
     calls = ", ".join(f"{wanted[key]}(%s)" for key in sorted(wanted))
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT set_config('lock_timeout', %s, true), {calls}",
-            [f"{settings.VENUEOS_LOCK_TIMEOUT_MS}ms", *sorted(wanted)],
+            [_lock_timeout(), *sorted(wanted)],
         )
 
 
@@ -206,6 +218,7 @@ def booking_create(
 
 
 def _lock_booking(booking_id) -> Booking:
+    _bound_lock_waits()
     return (
         Booking.objects.select_for_update(of=("self",))
         .select_related("space", "venue", "user")
@@ -282,6 +295,24 @@ def booking_update(*, actor: User, booking: Booking, **changes: Any) -> Booking:
     return _run_losing_as_conflict(context, actor, write)
 
 
+def _busy_as_conflict(service):
+    """Status changes only wait on the booking's row; a timed-out wait is a 409."""
+
+    @functools.wraps(service)
+    def wrapper(*args, **kwargs):
+        try:
+            return service(*args, **kwargs)
+        except DatabaseError as exc:
+            if _sqlstate(exc) not in LOSING_SQLSTATES:
+                raise
+            raise InvalidBookingState(
+                "Someone else is changing this booking right now; try again."
+            ) from exc
+
+    return wrapper
+
+
+@_busy_as_conflict
 @transaction.atomic(durable=True)
 def booking_cancel(*, actor: User, booking: Booking, reason: str = "") -> Booking:
     """Cancel: the row stays (status cancelled) and the claims go at once."""
@@ -313,6 +344,7 @@ def booking_cancel(*, actor: User, booking: Booking, reason: str = "") -> Bookin
     return current
 
 
+@_busy_as_conflict
 @transaction.atomic(durable=True)
 def booking_decide(
     *, actor: User, booking: Booking, approve: bool, reason: str = ""
