@@ -81,13 +81,16 @@ def organization_create(
     slug = slug or slugify(name)[:100]
     if not slug:
         raise InvalidInput.field("slug", "Give a slug of letters, digits and hyphens.")
+    taken = Conflict(
+        f"Organization slug '{slug}' is taken.", slug="slug-taken", title="Slug taken"
+    )
     if Organization.objects.filter(slug=slug).exists():
-        raise Conflict(
-            f"Organization slug '{slug}' is taken.",
-            slug="slug-taken",
-            title="Slug taken",
-        )
-    return Organization.objects.create(name=name, slug=slug)
+        raise taken
+    try:
+        with transaction.atomic():
+            return Organization.objects.create(name=name, slug=slug)
+    except IntegrityError as exc:  # a concurrent create with the same slug
+        raise taken from exc
 
 
 def organization_get_or_create(*, slug: str) -> Organization:
