@@ -12,12 +12,14 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+import psycopg
 import pytest
 from django.db import connection
 
 from tests.bookings.helpers import at, future_day, iso
 from tests.conftest import client_for, make_space, make_user
 from venueos.bookings.models import Booking
+from venueos.bookings.services import advisory_key
 from venueos.integrity import overlapping_bookings
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.concurrency]
@@ -168,3 +170,29 @@ def test_racing_retries_of_one_idempotency_key_create_exactly_one_booking(
     assert {status for status, _ in results} == {201}
     assert len({body["id"] for _, body in results}) == 1
     assert Booking.objects.count() == 1
+
+
+def test_a_wait_longer_than_lock_timeout_is_a_clean_409(hall_and_room, settings):
+    """Another transaction sits on the space's lock: the request gives up, no 500."""
+    hall, room = hall_and_room
+    settings.VENUEOS_LOCK_TIMEOUT_MS = 200
+    client = client_for(make_user())
+    with psycopg.connect(_dsn()) as blocker:
+        blocker.execute("SELECT pg_advisory_xact_lock(%s)", [advisory_key(room.id)])
+        status, body = post_booking(client, room, at(DAY, "18:00"), at(DAY, "19:00"))()
+        blocker.rollback()
+    assert status == 409
+    assert body["type"].endswith("/booking-conflict")
+    assert "try again" in body["detail"]
+    assert not Booking.objects.exists()
+
+
+def _dsn() -> str:
+    params = connection.get_connection_params()
+    return psycopg.conninfo.make_conninfo(
+        **{
+            key: value
+            for key, value in params.items()
+            if key in {"dbname", "user", "password", "host", "port"}
+        }
+    )
