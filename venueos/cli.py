@@ -37,6 +37,7 @@ def cmd_migrate(args) -> int:
 
 def cmd_createuser(args) -> int:
     _setup_django()
+    _migrate(verbosity=0)  # a fresh database works without a separate step
     from venueos.accounts import services
     from venueos.accounts.models import Role
     from venueos.common.problems import Problem
@@ -61,6 +62,7 @@ def cmd_createuser(args) -> int:
 
 def cmd_demo(args) -> int:
     _setup_django()
+    _migrate(verbosity=0)
     from venueos.demo import DEMO_LOGINS, load_demo
 
     created = load_demo()
