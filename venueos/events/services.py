@@ -454,7 +454,8 @@ def _why_not_sold(event_id, quantity: int) -> Conflict:
     status, capacity, sold = row
     if status != EventStatus.ON_SALE:
         return NotOnSale(
-            f"Registrations are not open (the event is '{status}').", status=status
+            f"Registrations are not open (the event is '{status}').",
+            event_status=status,
         )
     available = max(capacity - sold, 0)
     return SoldOut(
@@ -550,7 +551,8 @@ def _registration_create_for_update(
         status, capacity, sold = row
         if status != EventStatus.ON_SALE:
             raise NotOnSale(
-                f"Registrations are not open (the event is '{status}').", status=status
+                f"Registrations are not open (the event is '{status}').",
+                event_status=status,
             )
         if sold + quantity > capacity:
             raise SoldOut("No places left.", available=max(capacity - sold, 0))

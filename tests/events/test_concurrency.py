@@ -1,0 +1,301 @@
+"""Flash sales and races with real concurrent PostgreSQL connections.
+
+Every thread uses its own connection (Django's are per thread) and closes it at
+the end; a barrier releases them together. Assertions are exact, on the final
+tables; timings are printed for the record (`-s`), never asserted.
+"""
+
+from __future__ import annotations
+
+import statistics
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from itertools import cycle, islice
+
+import pytest
+from django.db import connection, connections
+from django.db.models import Sum
+from rest_framework.test import APIClient
+
+from tests.conftest import make_organization, make_user, make_venue
+from tests.events.helpers import make_event
+from venueos.accounts.models import Role, User
+from venueos.common.problems import Problem
+from venueos.events import services
+from venueos.events.models import Event, Registration
+from venueos.events.selectors import oversold_events
+
+pytestmark = [pytest.mark.concurrency, pytest.mark.django_db(transaction=True)]
+
+PROBLEM = "https://venueos.dev/problems/"
+
+
+def run_together(jobs: list[Callable[[], object]]) -> tuple[list, float]:
+    """Run each job in its own thread, all released at once by a barrier.
+    Returns the results in job order (an exception is returned, not raised)
+    and the wall time from the release to the last finish."""
+    barrier = threading.Barrier(len(jobs) + 1)
+    results: list = [None] * len(jobs)
+
+    def worker(index: int, job: Callable[[], object]) -> None:
+        try:
+            barrier.wait()
+            try:
+                results[index] = job()
+            except Exception as exc:  # kept for the assertions
+                results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=worker, args=(index, job))
+        for index, job in enumerate(jobs)
+    ]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return results, time.perf_counter() - started
+
+
+def _customers(count: int) -> list[User]:
+    return [make_user(Role.CUSTOMER) for _ in range(count)]
+
+
+def _active_sum(event: Event) -> int:
+    return (
+        Registration.objects.filter(event=event, status="active").aggregate(
+            total=Sum("quantity")
+        )["total"]
+        or 0
+    )
+
+
+def _sold(event: Event) -> int:
+    return Event.objects.values_list("tickets_sold", flat=True).get(pk=event.pk)
+
+
+def _api_register(user: User, event: Event, quantity: int):
+    def job():
+        client = APIClient()
+        client.force_authenticate(user)
+        begin = time.perf_counter()
+        response = client.post(
+            f"/api/v1/events/{event.id}/registrations/",
+            {"quantity": quantity},
+            format="json",
+        )
+        return response.status_code, response.json(), time.perf_counter() - begin
+
+    return job
+
+
+def _service_register(create, user: User, event: Event, quantity: int):
+    def job():
+        begin = time.perf_counter()
+        try:
+            registration = create(event=event, actor=user, quantity=quantity)
+            outcome = (201, {"quantity": registration.quantity})
+        except Problem as problem:
+            outcome = (problem.status, problem.as_dict())
+        return (*outcome, time.perf_counter() - begin)
+
+    return job
+
+
+def _latency(results, status) -> str:
+    times = sorted(seconds for code, _, seconds in results if code == status)
+    if not times:
+        return "-"
+    p95 = times[min(len(times) - 1, int(len(times) * 0.95))]
+    return f"p50 {statistics.median(times) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms"
+
+
+def _assert_clean_sale(event, results, quantities, capacity):
+    """Exactly `capacity` sold, every loser a clean sold-out 409, counters agree."""
+    assert not [r for r in results if isinstance(r, Exception)]
+    codes = Counter(code for code, _, _ in results)
+    assert set(codes) <= {201, 409}, codes
+    losers = [body for code, body, _ in results if code == 409]
+    assert all(body["type"] == PROBLEM + "sold-out" for body in losers)
+    assert all("available" in body for body in losers)
+    won = sum(
+        q for (code, _, _), q in zip(results, quantities, strict=True) if code == 201
+    )
+    # More than `capacity` one-place requests exist, so one of them lost, and a
+    # one-place request only loses when nothing is left: the sale is exactly full.
+    assert won == capacity
+    assert _sold(event) == capacity == _active_sum(event)
+    assert Registration.objects.filter(event=event).count() == codes[201]
+    assert oversold_events() == []
+    return codes
+
+
+def test_flash_sale_over_the_api_sells_exactly_the_capacity():
+    attempts, capacity = 320, 50
+    venue = make_venue(make_organization(), max_capacity=1000)
+    event = make_event(venue, capacity=capacity)
+    buyers = _customers(attempts)
+    quantities = list(islice(cycle([1, 2, 3, 4]), attempts))  # 80 one-place asks
+    results, wall = run_together(
+        [
+            _api_register(user, event, quantity)
+            for user, quantity in zip(buyers, quantities, strict=True)
+        ]
+    )
+    codes = _assert_clean_sale(event, results, quantities, capacity)
+    print(
+        f"\nflash sale (API): {attempts} attempts, {capacity} places -> "
+        f"{codes[201]} registrations, {codes[409]} x 409, wall {wall:.2f} s; "
+        f"winners {_latency(results, 201)}; losers {_latency(results, 409)}"
+    )
+
+
+def test_conditional_update_and_select_for_update_both_sell_exactly(capsys):
+    attempts, capacity = 300, 50
+    venue = make_venue(make_organization(), max_capacity=1000)
+    quantities = list(islice(cycle([1, 2, 3, 4]), attempts))
+    buyers = _customers(attempts)
+    lines = []
+    for name, create in (
+        ("conditional UPDATE", services.registration_create),
+        ("SELECT FOR UPDATE", services._registration_create_for_update),
+    ):
+        event = make_event(venue, capacity=capacity)
+        results, wall = run_together(
+            [
+                _service_register(create, user, event, quantity)
+                for user, quantity in zip(buyers, quantities, strict=True)
+            ]
+        )
+        codes = _assert_clean_sale(event, results, quantities, capacity)
+        lines.append(
+            f"{name:>18}: {attempts} attempts, {codes[201]} won, {codes[409]} x 409, "
+            f"wall {wall:.2f} s ({attempts / wall:.0f} attempts/s); "
+            f"winners {_latency(results, 201)}; losers {_latency(results, 409)}"
+        )
+    print("\n" + "\n".join(lines))
+
+
+def test_cancel_and_rebuy_race_keeps_the_counter_exact():
+    capacity = 20
+    venue = make_venue(make_organization(), max_capacity=1000)
+    event = make_event(venue, capacity=capacity)
+    holders = _customers(capacity)
+    registrations = [
+        services.registration_create(event=event, actor=user, quantity=1)
+        for user in holders
+    ]
+    newcomers = _customers(120)
+
+    def cancel_and_rebuy(registration, user):
+        def job():
+            services.registration_cancel(registration=registration, actor=user)
+            try:
+                services.registration_create(event=event, actor=user, quantity=1)
+                return "rebought"
+            except Problem as problem:
+                return problem.slug
+
+        return job
+
+    def buy(user):
+        def job():
+            try:
+                services.registration_create(event=event, actor=user, quantity=1)
+                return "bought"
+            except Problem as problem:
+                return problem.slug
+
+        return job
+
+    results, wall = run_together(
+        [
+            cancel_and_rebuy(registration, user)
+            for registration, user in zip(registrations, holders, strict=True)
+        ]
+        + [buy(user) for user in newcomers]
+    )
+    assert not [r for r in results if isinstance(r, Exception)], results
+    outcomes = Counter(results)
+    assert set(outcomes) <= {"rebought", "bought", "sold-out"}, outcomes
+    # Every holder cancelled once; every success took one place.
+    expected = capacity - capacity + outcomes["rebought"] + outcomes["bought"]
+    assert _sold(event) == expected == _active_sum(event)
+    assert expected <= capacity
+    assert (
+        Registration.objects.filter(event=event, status="cancelled").count() == capacity
+    )
+    assert oversold_events() == []
+    print(f"\ncancel-and-rebuy: {dict(outcomes)}, wall {wall:.2f} s")
+
+
+@pytest.mark.parametrize("new_capacity", [30, 70])
+def test_registrations_racing_a_capacity_cut_never_oversell(new_capacity):
+    venue = make_venue(make_organization(), max_capacity=1000)
+    event = make_event(venue, capacity=100)
+    manager = make_user(Role.MANAGER, organization=venue.organization)
+    buyers = _customers(150)
+
+    def cut():
+        try:
+            services.event_update(event=event, actor=manager, capacity=new_capacity)
+            return "cut"
+        except Problem as problem:
+            return problem.slug
+
+    def buy(user):
+        def job():
+            try:
+                services.registration_create(event=event, actor=user, quantity=1)
+                return "bought"
+            except Problem as problem:
+                return problem.slug
+
+        return job
+
+    jobs = [buy(user) for user in buyers]
+    jobs.insert(len(jobs) // 3, cut)
+    results, _ = run_together(jobs)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    cut_outcome = results[len(jobs) // 3]
+    buys = Counter(r for i, r in enumerate(results) if i != len(jobs) // 3)
+    assert cut_outcome in {"cut", "capacity-below-sold"}
+    assert set(buys) <= {"bought", "sold-out"}, buys
+    event.refresh_from_db()
+    assert event.capacity == (new_capacity if cut_outcome == "cut" else 100)
+    assert event.tickets_sold == buys["bought"] == _active_sum(event)
+    assert event.tickets_sold <= event.capacity
+    # 150 one-place buyers against at most 100 places: whoever lost, lost to a
+    # full event.
+    assert event.tickets_sold == event.capacity
+    assert oversold_events() == []
+
+
+def test_a_lock_held_too_long_is_a_409_not_a_500(settings):
+    settings.VENUEOS_LOCK_TIMEOUT_MS = 100
+    venue = make_venue(make_organization())
+    event = make_event(venue, capacity=10)
+    buyer = make_user()
+    holder = connections.create_connection("default")
+    try:
+        holder.set_autocommit(False)
+        with holder.cursor() as cursor:
+            cursor.execute(
+                "SELECT 1 FROM events_event WHERE id = %s FOR UPDATE", [event.pk]
+            )
+        client = APIClient()
+        client.force_authenticate(buyer)
+        response = client.post(
+            f"/api/v1/events/{event.id}/registrations/", {"quantity": 1}, format="json"
+        )
+        assert response.status_code == 409
+        assert response.json()["type"] == PROBLEM + "busy"
+    finally:
+        holder.rollback()
+        holder.close()
+    assert _sold(event) == 0 == Registration.objects.count()
