@@ -1,0 +1,1 @@
+"""`make bench`: VenueOS end-to-end benchmark (see bench/__main__.py)."""

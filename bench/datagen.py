@@ -1,0 +1,192 @@
+"""Bench data, written through the VenueOS services (never raw SQL), so every
+rule, trigger and audit record applies. Run as a subprocess with DATABASE_URL
+set:
+
+    python -m bench.datagen setup MANIFEST --venues V --customers C
+    python -m bench.datagen users MANIFEST --prefix buyer --count N --out FILE
+    python -m bench.datagen bookings MANIFEST --count N --shard S --shards K
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from datetime import date, timedelta
+
+from bench import plan
+
+PASSWORD = "bench-Pa55word-long"
+
+
+def _django():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "venueos.settings")
+    # Users are created by the thousand; PBKDF2's slowness is not what we measure.
+    os.environ.setdefault("VENUEOS_FAST_PASSWORD_HASHER", "1")
+    import django
+
+    django.setup()
+
+
+def _users(prefix: str, count: int, role: str = "customer", organization=None):
+    from venueos.accounts import services
+
+    out = []
+    for n in range(count):
+        email = f"{prefix}{n}@bench.example"
+        user = services.user_create(
+            email=email,
+            password=PASSWORD,
+            full_name=f"{prefix} {n}",
+            role=role,
+            organization=organization,
+        )
+        _, raw = services.token_create(email=email, password=PASSWORD, name="bench")
+        out.append({"id": str(user.id), "token": raw})
+    return out
+
+
+def cmd_setup(args) -> None:
+    _django()
+    from venueos.accounts import services as accounts
+    from venueos.venues import services as venues
+
+    org = accounts.organization_get_or_create(slug="bench-org")
+    [manager] = _users("manager", 1, role="manager", organization=org)
+    from venueos.accounts.models import User
+
+    actor = User.objects.get(pk=manager["id"])
+    venue_rows = []
+    for v in range(args.venues):
+        tz = plan.TIMEZONES[v % len(plan.TIMEZONES)]
+        venue = venues.venue_create(
+            organization=org,
+            actor=actor,
+            name=f"Bench Venue {v}",
+            timezone=tz,
+            max_capacity=100_000,
+            booking_horizon_days=3650,
+        )
+        spaces = []
+        for h in range(plan.HALLS_PER_VENUE):
+            hall = venues.space_create(
+                venue=venue, actor=actor, name=f"Hall {h}", capacity=1000
+            )
+            spaces.append({"id": str(hall.id), "parent": None, "depth": 0})
+            for r in range(plan.ROOMS_PER_HALL):
+                room = venues.space_create(
+                    venue=venue,
+                    actor=actor,
+                    name=f"Hall {h} Room {r}",
+                    capacity=200,
+                    parent=hall,
+                )
+                spaces.append({"id": str(room.id), "parent": str(hall.id), "depth": 1})
+                for b in range(plan.BOOTHS_PER_ROOM):
+                    booth = venues.space_create(
+                        venue=venue,
+                        actor=actor,
+                        name=f"Hall {h} Room {r} Booth {b}",
+                        capacity=20,
+                        parent=room,
+                    )
+                    spaces.append(
+                        {"id": str(booth.id), "parent": str(room.id), "depth": 2}
+                    )
+        venue_rows.append({"id": str(venue.id), "tz": tz, "spaces": spaces})
+    customers = _users("customer", args.customers)
+    manifest = {
+        "base_date": (date.today() + timedelta(days=1)).isoformat(),
+        "manager": manager,
+        "customers": customers,
+        "venues": venue_rows,
+    }
+    with open(args.manifest, "w") as fh:
+        json.dump(manifest, fh)
+
+
+def cmd_users(args) -> None:
+    _django()
+    users = _users(args.prefix, args.count)
+    with open(args.out, "w") as fh:
+        json.dump(users, fh)
+
+
+def leaves_of(manifest: dict) -> list[dict]:
+    out = []
+    for venue in manifest["venues"]:
+        parents = {s["parent"] for s in venue["spaces"]}
+        for space in venue["spaces"]:
+            if space["id"] not in parents:
+                out.append({**space, "tz": venue["tz"], "venue": venue["id"]})
+    return out
+
+
+def cmd_bookings(args) -> None:
+    _django()
+    from venueos.accounts.models import User
+    from venueos.bookings.services import booking_create
+    from venueos.venues.models import Space
+
+    with open(args.manifest) as fh:
+        manifest = json.load(fh)
+    base = date.fromisoformat(manifest["base_date"])
+    leaves = leaves_of(manifest)
+    spaces = {
+        str(s.id): s
+        for s in Space.objects.select_related("venue").filter(
+            id__in=[leaf["id"] for leaf in leaves]
+        )
+    }
+    customers = manifest["customers"]
+    users = {
+        str(u.id): u for u in User.objects.filter(id__in=[c["id"] for c in customers])
+    }
+    t0 = time.perf_counter()
+    made = 0
+    for i in range(args.shard, args.count, args.shards):
+        leaf, start, end = plan.generated_slot(i, leaves, base)
+        user = users[customers[i % len(customers)]["id"]]
+        booking_create(
+            actor=user,
+            space=spaces[leaf["id"]],
+            start_time=start,
+            end_time=end,
+            title=f"bench booking {i}",
+        )
+        made += 1
+    print(
+        json.dumps({"shard": args.shard, "made": made, "s": time.perf_counter() - t0}),
+        flush=True,
+    )
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.datagen")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("setup")
+    p.add_argument("manifest")
+    p.add_argument("--venues", type=int, required=True)
+    p.add_argument("--customers", type=int, required=True)
+    p.set_defaults(func=cmd_setup)
+    p = sub.add_parser("users")
+    p.add_argument("manifest")
+    p.add_argument("--prefix", required=True)
+    p.add_argument("--count", type=int, required=True)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_users)
+    p = sub.add_parser("bookings")
+    p.add_argument("manifest")
+    p.add_argument("--count", type=int, required=True)
+    p.add_argument("--shard", type=int, default=0)
+    p.add_argument("--shards", type=int, default=1)
+    p.set_defaults(func=cmd_bookings)
+    args = parser.parse_args(argv)
+    args.func(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
