@@ -32,18 +32,23 @@ pytestmark = [pytest.mark.concurrency, pytest.mark.django_db(transaction=True)]
 PROBLEM = "https://venueos.dev/problems/"
 
 
-def run_together(jobs: list[Callable[[], object]]) -> tuple[list, float]:
+def run_together(jobs: list[Callable[[], Callable[[], object]]]) -> tuple[list, float]:
     """Run each job in its own thread, all released at once by a barrier.
-    Returns the results in job order (an exception is returned, not raised)
-    and the wall time from the release to the last finish."""
+
+    A job is a setup function returning the work: setup (connecting, building
+    an API client) happens before the barrier, so only the work races. Returns
+    the results in job order (an exception is returned, not raised) and the
+    wall time from the release to the last finish."""
     barrier = threading.Barrier(len(jobs) + 1)
     results: list = [None] * len(jobs)
 
-    def worker(index: int, job: Callable[[], object]) -> None:
+    def worker(index: int, setup: Callable[[], Callable[[], object]]) -> None:
         try:
+            connection.ensure_connection()
+            work = setup()
             barrier.wait()
             try:
-                results[index] = job()
+                results[index] = work()
             except Exception as exc:  # kept for the assertions
                 results[index] = exc
         finally:
@@ -80,9 +85,14 @@ def _sold(event: Event) -> int:
 
 
 def _api_register(user: User, event: Event, quantity: int):
-    def job():
+    def setup():
         client = APIClient()
         client.force_authenticate(user)
+        # The test client builds its middleware on the first request.
+        assert client.get(f"/api/v1/events/{event.id}/").status_code == 200
+        return lambda: job(client)
+
+    def job(client):
         begin = time.perf_counter()
         response = client.post(
             f"/api/v1/events/{event.id}/registrations/",
@@ -91,7 +101,7 @@ def _api_register(user: User, event: Event, quantity: int):
         )
         return response.status_code, response.json(), time.perf_counter() - begin
 
-    return job
+    return setup
 
 
 def _service_register(create, user: User, event: Event, quantity: int):
@@ -104,7 +114,7 @@ def _service_register(create, user: User, event: Event, quantity: int):
             outcome = (problem.status, problem.as_dict())
         return (*outcome, time.perf_counter() - begin)
 
-    return job
+    return lambda: job
 
 
 def _latency(results, status) -> str:
@@ -201,7 +211,7 @@ def test_cancel_and_rebuy_race_keeps_the_counter_exact():
             except Problem as problem:
                 return problem.slug
 
-        return job
+        return lambda: job
 
     def buy(user):
         def job():
@@ -211,7 +221,7 @@ def test_cancel_and_rebuy_race_keeps_the_counter_exact():
             except Problem as problem:
                 return problem.slug
 
-        return job
+        return lambda: job
 
     results, wall = run_together(
         [
@@ -248,6 +258,9 @@ def test_registrations_racing_a_capacity_cut_never_oversell(new_capacity):
         except Problem as problem:
             return problem.slug
 
+    def cut_setup():
+        return cut
+
     def buy(user):
         def job():
             try:
@@ -256,10 +269,10 @@ def test_registrations_racing_a_capacity_cut_never_oversell(new_capacity):
             except Problem as problem:
                 return problem.slug
 
-        return job
+        return lambda: job
 
     jobs = [buy(user) for user in buyers]
-    jobs.insert(len(jobs) // 3, cut)
+    jobs.insert(len(jobs) // 3, cut_setup)
     results, _ = run_together(jobs)
     assert not [r for r in results if isinstance(r, Exception)], results
     cut_outcome = results[len(jobs) // 3]

@@ -1,7 +1,7 @@
 import uuid
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -96,7 +96,17 @@ class EventDetailApi(APIView):
     def get(self, request, event_id):
         return Response(EventOut(selectors.event_get(event_id, user=request.user)).data)
 
-    @extend_schema(request=EventPatchIn, responses={200: EventOut}, tags=TAGS)
+    @extend_schema(
+        request=EventPatchIn,
+        responses={
+            200: EventOut,
+            409: OpenApiResponse(
+                description="`capacity-below-sold`, `booking-conflict` (the space "
+                "is taken at the new time), `event-closed`, `slug-taken`"
+            ),
+        },
+        tags=TAGS,
+    )
     def patch(self, request, event_id):
         require_signed_in(request.user)
         event = selectors.event_get(event_id, user=request.user)
@@ -109,7 +119,16 @@ class EventDetailApi(APIView):
 
 
 class EventTransitionApi(APIView):
-    @extend_schema(request=EventTransitionIn, responses={200: EventOut}, tags=TAGS)
+    @extend_schema(
+        request=EventTransitionIn,
+        responses={
+            200: EventOut,
+            409: OpenApiResponse(
+                description="`invalid-transition` (with `current_status` and `allowed`)"
+            ),
+        },
+        tags=TAGS,
+    )
     def post(self, request, event_id):
         require_signed_in(request.user)
         event = selectors.event_get(event_id, user=request.user)
@@ -147,7 +166,19 @@ class EventRegistrationsApi(ListMixin, APIView):
                 "first response and create nothing new (up to 255 characters).",
             )
         ],
-        responses={201: RegistrationOut},
+        responses={
+            201: RegistrationOut,
+            409: OpenApiResponse(
+                description="`sold-out` (with `available`), `already-registered`, "
+                "`not-on-sale`, `busy` (lock wait too long; retry), "
+                "`idempotency-key-in-use`"
+            ),
+            422: OpenApiResponse(
+                response=OpenApiTypes.OBJECT,
+                description="`idempotency-key-reused`: the same Idempotency-Key "
+                "was sent with a different body (application/problem+json)",
+            ),
+        },
         tags=TAGS,
     )
     def post(self, request, event_id):
@@ -181,7 +212,13 @@ class EventRegistrationsApi(ListMixin, APIView):
 
 
 class RegistrationDetailApi(APIView):
-    @extend_schema(responses={204: None}, tags=TAGS)
+    @extend_schema(
+        responses={
+            204: None,
+            409: OpenApiResponse(description="`event-started`, `busy`"),
+        },
+        tags=TAGS,
+    )
     def delete(self, request, registration_id):
         require_signed_in(request.user)
         registration = selectors.registration_get(registration_id, user=request.user)
