@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Q
 
+from venueos.bookings.availability import opening_intervals
 from venueos.common.problems import InvalidInput
-from venueos.common.timeutils import local_wall_time, on_grid
+from venueos.common.timeutils import on_grid
 from venueos.venues.models import Closure, OpeningHours, Space, Venue
 
 
@@ -27,42 +28,15 @@ def _violation(slug: str, field: str, message: str) -> BookingRuleViolation:
     return BookingRuleViolation(message, slug=slug, errors={field: [message]})
 
 
-def opening_intervals(
-    rows: list[OpeningHours], zone: ZoneInfo, start: datetime, end: datetime
-) -> list[tuple[datetime, datetime]]:
-    """Open intervals (UTC) that meet [start, end), merged where they touch.
-
-    No rows at all means the venue is open around the clock.
-    """
-    if not rows:
-        return [(start, end)]
-    by_weekday: dict[int, list[tuple[int, int]]] = {}
-    for row in rows:
-        by_weekday.setdefault(row.weekday, []).append(
-            (row.opens_minute, row.closes_minute)
-        )
-    day = start.astimezone(zone).date() - timedelta(days=1)
-    last_day = end.astimezone(zone).date()
-    intervals: list[tuple[datetime, datetime]] = []
-    while day <= last_day:
-        for opens, closes in sorted(by_weekday.get(day.weekday(), [])):
-            begin = local_wall_time(day, opens, zone)
-            finish = local_wall_time(day, closes, zone)
-            if finish <= begin:
-                continue
-            if intervals and begin <= intervals[-1][1]:
-                intervals[-1] = (intervals[-1][0], max(intervals[-1][1], finish))
-            else:
-                intervals.append((begin, finish))
-        day += timedelta(days=1)
-    return [(s, e) for s, e in intervals if e > start and s < end]
-
-
 def within_opening_hours(
     rows: list[OpeningHours], zone: ZoneInfo, start: datetime, end: datetime
 ) -> bool:
+    """Whether [start, end) lies inside one merged open interval (local time)."""
+    hours: dict[int, list[tuple[int, int]]] = {}
+    for row in rows:
+        hours.setdefault(row.weekday, []).append((row.opens_minute, row.closes_minute))
     return any(
-        s <= start and end <= e for s, e in opening_intervals(rows, zone, start, end)
+        s <= start and end <= e for s, e in opening_intervals(hours, zone, start, end)
     )
 
 
