@@ -598,3 +598,35 @@ def test_audit_log_is_append_only(tree, alice):
         AuditEntry.objects.filter(pk=entry.pk).update(action="tampered")
     with pytest.raises(Exception, match="append-only"), transaction.atomic():
         AuditEntry.objects.filter(pk=entry.pk).delete()
+
+
+def test_a_lost_race_offers_alternatives_that_can_really_be_booked(tree, alice, bob):
+    assert (
+        book(
+            client_for(alice), tree["a"], at(DAY, "10:00"), at(DAY, "11:00")
+        ).status_code
+        == 201
+    )
+    lost = book(client_for(bob), tree["a"], at(DAY, "10:00"), at(DAY, "11:00"))
+    assert lost.status_code == 409
+    suggestions = lost.json()["suggested_alternatives"]
+    assert 1 <= len(suggestions) <= 5
+    assert suggestions[0]["space_id"] == str(tree["a"].id)
+    assert all(s["duration_minutes"] == 60 for s in suggestions)
+    other_spaces = {s["space_id"] for s in suggestions} - {str(tree["a"].id)}
+    assert str(tree["hall"].id) not in other_spaces  # the hall is blocked by room A
+    for suggestion in suggestions:
+        response = client_for(bob).post(
+            "/api/v1/bookings/",
+            {
+                "space_id": suggestion["space_id"],
+                "start_time": suggestion["start_time"],
+                "end_time": suggestion["end_time"],
+                "title": "taken from a suggestion",
+            },
+            format="json",
+        )
+        assert response.status_code == 201, (suggestion, response.json())
+        Booking.objects.filter(pk=response.json()["id"]).update(
+            status="cancelled", cancelled_at=at(DAY, "09:00")
+        )
