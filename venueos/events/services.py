@@ -38,6 +38,7 @@ from venueos.common.problems import (
     InvalidInput,
     NotFound,
     PermissionDenied,
+    Problem,
 )
 from venueos.events.models import (
     MAX_REGISTRATION_QUANTITY,
@@ -441,8 +442,26 @@ def _check_quantity(quantity: int) -> None:
         )
 
 
-def _why_not_sold(event_id, quantity: int) -> Conflict:
-    """After the conditional UPDATE matched nothing: say why."""
+def _refusal(status: str, capacity: int, sold: int, quantity: int) -> Conflict | None:
+    """Why a sale of `quantity` cannot happen in this state (None: it could)."""
+    if status != EventStatus.ON_SALE:
+        return NotOnSale(
+            f"Registrations are not open (the event is '{status}').",
+            event_status=status,
+        )
+    available = max(capacity - sold, 0)
+    if quantity <= available:
+        return None
+    return SoldOut(
+        f"Only {available} place(s) left; {quantity} requested."
+        if available
+        else "No places left.",
+        available=available,
+    )
+
+
+def _why_not_sold(event_id, quantity: int) -> Problem:
+    """Read the latest committed state to explain a refused sale."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT status, capacity, tickets_sold FROM events_event WHERE id = %s",
@@ -451,18 +470,11 @@ def _why_not_sold(event_id, quantity: int) -> Conflict:
         row = cursor.fetchone()
     if row is None:
         return NotFound("No such event.")
-    status, capacity, sold = row
-    if status != EventStatus.ON_SALE:
-        return NotOnSale(
-            f"Registrations are not open (the event is '{status}').",
-            event_status=status,
-        )
-    available = max(capacity - sold, 0)
-    return SoldOut(
-        f"Only {available} place(s) left; {quantity} requested."
-        if available
-        else "No places left.",
-        available=available,
+    # Fits now but was refused a moment ago (a cancellation or capacity change
+    # committed in between): still a sold-out answer, with what is left now.
+    return _refusal(*row, quantity) or SoldOut(
+        "The places were taken meanwhile; try again.",
+        available=max(row[1] - row[2], 0),
     )
 
 
@@ -523,9 +535,11 @@ def registration_create(
         )
         row = cursor.fetchone()
     if row is None:
+        # Refused; the transaction rolls back. One more read explains why.
         raise _why_not_sold(event.pk, quantity)
-    event.tickets_sold = row[0]
-    return _insert_registration(event, actor, quantity, row[0])
+    (sold,) = row
+    event.tickets_sold = sold
+    return _insert_registration(event, actor, quantity, sold)
 
 
 @_busy_translated
@@ -549,13 +563,9 @@ def _registration_create_for_update(
         if row is None:
             raise NotFound("No such event.")
         status, capacity, sold = row
-        if status != EventStatus.ON_SALE:
-            raise NotOnSale(
-                f"Registrations are not open (the event is '{status}').",
-                event_status=status,
-            )
-        if sold + quantity > capacity:
-            raise SoldOut("No places left.", available=max(capacity - sold, 0))
+        refusal = _refusal(status, capacity, sold, quantity)
+        if refusal is not None:
+            raise refusal
         cursor.execute(
             "UPDATE events_event SET tickets_sold = tickets_sold + %s WHERE id = %s",
             [quantity, event.pk],
