@@ -582,7 +582,8 @@ def build_rows(res: dict, args) -> list[dict]:
             "target": f"1×201, {args.storm - 1}×409, 0×5xx",
             "measured": (
                 f"{st.statuses[201]}×201, {st.statuses[409]}×409, "
-                f"{st.server_errors}×5xx, other {_other(st, (201, 409))}; "
+                f"{st.server_errors}×5xx, other {_other(st, (201, 409))}, "
+                f"{st.reconnects} resent; "
                 f"wall {st.wall:.2f} s, p99 {ms(st.pct(99))} ms"
             ),
             "result": "pass" if checks["storm"] and not st.server_errors else "FAIL",
@@ -609,7 +610,8 @@ def build_rows(res: dict, args) -> list[dict]:
                 "measured": (
                     f"{fl.statuses[201]}×201 (db: {res.get('flash_sold_in_db')} sold), "
                     f"{fl.statuses[409]}×409, {fl.server_errors}×5xx, "
-                    f"other {_other(fl, (201, 409))}; wall {fl.wall:.2f} s, "
+                    f"other {_other(fl, (201, 409))}, {fl.reconnects} resent; "
+                    f"wall {fl.wall:.2f} s, "
                     f"{len(fl.latencies) / fl.wall:.0f} attempts/s, "
                     f"{fl.statuses[201] / fl.wall:.0f} sales/s"
                 ),
@@ -889,8 +891,9 @@ def main(argv=None) -> int:
     if not args.keep_docs:
         write_report(args, res, rows, timings, mach)
     log(
-        f"total {timings['total_s']:.0f} s; wrote docs/benchmarks.md and "
-        "bench/results/latest.json"
+        f"total {timings['total_s']:.0f} s; wrote "
+        + ("" if args.keep_docs else "docs/benchmarks.md and ")
+        + "bench/results/latest.json"
     )
     if breaches:
         log(f"CORRECTNESS BREACH: {', '.join(breaches)}")

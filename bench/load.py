@@ -87,6 +87,10 @@ class Result:
     errors: int = 0  # responses other than the expected status, or transport errors
     wall: float = 0.0
     winner_latencies: list[float] = field(default_factory=list)
+    # Burst connections the server closed while idle (uvicorn's 5 s keep-alive
+    # timeout while thousands are still being opened); the request is resent
+    # once on a fresh connection and still counts as one attempt.
+    reconnects: int = 0
 
     @property
     def count(self) -> int:
@@ -120,6 +124,7 @@ class Result:
             "p95_ms": _r(self.pct(95)),
             "p99_ms": _r(self.pct(99)),
             "errors": self.errors,
+            "reconnects": self.reconnects,
             "statuses": {str(k): v for k, v in sorted(self.statuses.items(), key=str)},
         }
 
@@ -182,7 +187,13 @@ async def burst(name, host, port, requests, winner_status) -> Result:
         t0 = time.perf_counter()
         try:
             status, _ = await conn.request(*req)
-        except (OSError, asyncio.IncompleteReadError, ValueError):
+        except (ConnectionError, asyncio.IncompleteReadError):
+            result.reconnects += 1
+            try:
+                status, _ = await conn.request(*req)
+            except (OSError, asyncio.IncompleteReadError, ValueError):
+                status = "transport-error"
+        except (OSError, ValueError):
             status = "transport-error"
         elapsed = time.perf_counter() - t0
         result.latencies.append(elapsed)
