@@ -88,6 +88,11 @@ def cmd_check(args) -> int:
 def _serve(host: str, port: int, workers: int, server) -> int:
     import uvicorn
 
+    # Each worker runs at most VENUEOS_MAX_CONCURRENCY requests at once (see
+    # asgi.py); its connection pool holds that many connections plus spares.
+    limit = int(os.environ.setdefault("VENUEOS_MAX_CONCURRENCY", "8"))
+    os.environ.setdefault("VENUEOS_DB_POOL", str(limit + 2))
+
     try:
         uvicorn.run(
             "venueos.asgi:application",
