@@ -630,3 +630,20 @@ def test_a_lost_race_offers_alternatives_that_can_really_be_booked(tree, alice, 
         Booking.objects.filter(pk=response.json()["id"]).update(
             status="cancelled", cancelled_at=at(DAY, "09:00")
         )
+
+
+def test_fast_booking_json_matches_the_documented_serializer(tree, alice, manager):
+    """The API renders bookings with `booking_json`; the schema documents
+    `BookingOut`. They must never drift apart."""
+    from venueos.bookings.serializers import BookingOut, booking_json
+
+    created = book(
+        client_for(manager),
+        tree["a"],
+        at(DAY, "10:00"),
+        at(DAY, "11:00"),
+        user_id=str(alice.id),
+    )
+    client_for(alice).delete(f"/api/v1/bookings/{created.json()['id']}/?reason=r")
+    booking = Booking.objects.select_related("space", "user").get()
+    assert booking_json(booking) == BookingOut(booking).data

@@ -13,6 +13,7 @@ from venueos.bookings.serializers import (
     BookingPatchIn,
     CancelIn,
     HistoryEntryOut,
+    booking_json,
 )
 from venueos.common.api import ListMixin, parse
 from venueos.common.idempotency import idempotent_response
@@ -95,7 +96,7 @@ class BookingListCreateApi(ListMixin, APIView):
             if params.get("end_time")
             else None,
         )
-        return self.paginated(bookings, BookingOut)
+        return self.paginated_json(bookings, booking_json)
 
     @extend_schema(
         request=BookingCreateIn,
@@ -143,14 +144,14 @@ class BookingListCreateApi(ListMixin, APIView):
         booking = services.booking_create(
             actor=user, space=space, owner=owner, **values
         )
-        return Response(BookingOut(booking).data, status=status.HTTP_201_CREATED)
+        return Response(booking_json(booking), status=status.HTTP_201_CREATED)
 
 
 class BookingDetailApi(APIView):
     @extend_schema(responses={200: BookingOut}, tags=TAGS)
     def get(self, request, booking_id):
         user = require_signed_in(request.user)
-        return Response(BookingOut(selectors.booking_get_for(user, booking_id)).data)
+        return Response(booking_json(selectors.booking_get_for(user, booking_id)))
 
     @extend_schema(request=BookingPatchIn, responses={200: BookingOut}, tags=TAGS)
     def patch(self, request, booking_id):
@@ -160,7 +161,7 @@ class BookingDetailApi(APIView):
         if "space_id" in changes:
             changes["space"] = _space_for_booking(changes.pop("space_id"))
         booking = services.booking_update(actor=user, booking=booking, **changes)
-        return Response(BookingOut(booking).data)
+        return Response(booking_json(booking))
 
     @extend_schema(
         request=CancelIn,
@@ -196,7 +197,7 @@ class BookingDecisionApi(APIView):
         booking = services.booking_decide(
             actor=user, booking=booking, approve=self.approve, reason=reason
         )
-        return Response(BookingOut(booking).data)
+        return Response(booking_json(booking))
 
 
 class BookingRejectApi(BookingDecisionApi):
@@ -245,4 +246,4 @@ class MyBookingsApi(ListMixin, APIView):
             end=end + timedelta(days=1) if end else None,
             status=_status_filter(request.query_params.get("status")),
         )
-        return self.paginated(bookings, BookingOut)
+        return self.paginated_json(bookings, booking_json)

@@ -19,8 +19,21 @@ if TYPE_CHECKING:
     from venueos.bookings.services import ConflictContext
 
 
+# Only what the booking JSON shows of the space and the owner.
+_RELATED_COLUMNS = (
+    "space__id",
+    "space__name",
+    "space__venue_id",
+    "user__id",
+    "user__full_name",
+)
+
+
 def _base() -> QuerySet:
-    return Booking.objects.select_related("space", "user")
+    booking_columns = [field.name for field in Booking._meta.concrete_fields]
+    return Booking.objects.select_related("space", "user").only(
+        *booking_columns, *_RELATED_COLUMNS
+    )
 
 
 def bookings_visible_to(user) -> QuerySet:

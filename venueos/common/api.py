@@ -27,3 +27,9 @@ class ListMixin:
         page = paginator.paginate_queryset(queryset, self.request, view=self)
         data = serializer_class(page, many=True, context=context or {}).data
         return paginator.get_paginated_response(data)
+
+    def paginated_json(self, queryset, to_json):
+        """Like `paginated`, with a plain function building each item."""
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(queryset, self.request, view=self)
+        return paginator.get_paginated_response([to_json(item) for item in page])
