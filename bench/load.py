@@ -87,7 +87,7 @@ class Result:
     errors: int = 0  # responses other than the expected status, or transport errors
     wall: float = 0.0
     winner_latencies: list[float] = field(default_factory=list)
-    # Burst connections the server closed while idle (uvicorn's 5 s keep-alive
+    # Burst connections the server closed while idle (a server's keep-alive
     # timeout while thousands are still being opened); the request is resent
     # once on a fresh connection and still counts as one attempt.
     reconnects: int = 0

@@ -1,38 +1,26 @@
-"""ASGI entry point. `DATABASE_URL` is set by `venueos serve` before workers start.
+"""ASGI entry point, served by uvicorn (`venueos serve`).
 
-Django runs each synchronous request in a thread of its own. Unbounded, a burst
-of a thousand simultaneous requests becomes a thousand threads per worker
-fighting over the GIL and over the database pool, and the pool answers the
-ones it cannot serve in time with errors. `ConcurrencyLimit` queues requests at
-the door instead: at most `VENUEOS_MAX_CONCURRENCY` run at once per worker
-(the pool is sized above that), the rest wait their turn in the event loop,
-where waiting costs nothing.
+Django's own ASGI handler runs every synchronous view in a fresh thread with
+several event-loop hops; measured here it answered 420 req/s on a trivial
+authenticated endpoint where the same views behind a fixed thread pool
+answered 600 req/s (docs/benchmarks.md). So the synchronous API is served
+through `a2wsgi.WSGIMiddleware`, whose pool of `VENUEOS_MAX_CONCURRENCY`
+threads per worker is also the concurrency bound: a burst of a thousand
+requests queues in the event loop, where waiting costs nothing, instead of
+becoming a thousand threads fighting over the GIL and the database pool (which
+is sized above the bound by `venueos serve`). Async endpoints, when there are
+any, are to be routed to Django's ASGI handler here.
+
+`DATABASE_URL` is set by `venueos serve` before the workers start.
 """
 
-import asyncio
 import os
 
-from django.core.asgi import get_asgi_application
+from a2wsgi import WSGIMiddleware
+from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "venueos.settings")
 
-
-class ConcurrencyLimit:
-    def __init__(self, app, limit: int) -> None:
-        self.app = app
-        self.limit = limit
-        self._semaphore: asyncio.Semaphore | None = None
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        if self._semaphore is None:  # created inside the server's event loop
-            self._semaphore = asyncio.Semaphore(self.limit)
-        async with self._semaphore:
-            return await self.app(scope, receive, send)
-
-
-django_application = get_asgi_application()
-application = ConcurrencyLimit(
-    django_application, int(os.environ.get("VENUEOS_MAX_CONCURRENCY", "8"))
+application = WSGIMiddleware(
+    get_wsgi_application(), workers=int(os.environ.get("VENUEOS_MAX_CONCURRENCY", "6"))
 )

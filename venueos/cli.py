@@ -90,9 +90,8 @@ def _serve(host: str, port: int, workers: int, server) -> int:
 
     # Each worker runs at most VENUEOS_MAX_CONCURRENCY requests at once (see
     # asgi.py); its connection pool holds that many connections plus spares.
-    limit = int(os.environ.setdefault("VENUEOS_MAX_CONCURRENCY", "8"))
+    limit = int(os.environ.setdefault("VENUEOS_MAX_CONCURRENCY", "6"))
     os.environ.setdefault("VENUEOS_DB_POOL", str(limit + 2))
-
     try:
         uvicorn.run(
             "venueos.asgi:application",
@@ -174,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     default_workers = int(os.environ.get("VENUEOS_WORKERS", "2"))
     for name, handler, text in [
         ("run", cmd_run, "migrate, load demo data once, and serve (make run)"),
-        ("serve", cmd_serve, "serve the site and API with uvicorn"),
+        ("serve", cmd_serve, "serve the site and API with uvicorn (ASGI)"),
     ]:
         command = sub.add_parser(name, help=text)
         command.add_argument(

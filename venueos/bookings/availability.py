@@ -537,10 +537,10 @@ def suggest_alternatives(
     ]
     if low >= high or not candidates:
         return []
-    blocked = snapshot.blocked(candidates, low, high)
 
     same_space: list[datetime] = []
     if space in candidates:
+        blocked = snapshot.blocked([space], low, high)
         free = _free(snapshot, space, blocked[space.id], low, high)
         later = _later_starts(policy, free, duration, start, limit)
         earlier = _earlier_starts(policy, free, duration, start, limit)
@@ -552,9 +552,12 @@ def suggest_alternatives(
         and on_grid(start, policy.zone, policy.slot)
         and on_grid(end, policy.zone, policy.slot)
     )
-    if start_is_bookable:
+    if start_is_bookable and others:
+        # Other spaces are offered only at the requested time, so only that
+        # window is read: a venue's whole fortnight of claims is not needed.
+        blocked = snapshot.blocked(others, start, end)
         for other in others:
-            free = _free(snapshot, other, blocked[other.id], low, high)
+            free = _free(snapshot, other, blocked[other.id], start, end)
             if any(s <= start and end <= e for s, e in free):
                 other_spaces.append(other)
                 if len(other_spaces) >= limit:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
+from uuid import UUID
 
 from django.db import connection
 from django.db.models import Q, QuerySet
@@ -107,12 +109,23 @@ def booking_history(booking: Booking):
     return audit_history(entity_type="booking", entity_id=booking.id)
 
 
+@dataclass(frozen=True)
+class ConflictingBooking:
+    id: UUID
+    space_id: UUID
+    user_id: UUID
+    title: str
+    start_time: datetime
+    end_time: datetime
+
+
 def booking_conflicts_for(
     *, space_id, start: datetime, end: datetime, exclude_booking_id=None
-) -> list[Booking]:
-    """Active bookings that block [start, end) on a space: those of the space,
-    of its descendants (any claim on it) and of its ancestors (their exclusive
-    claims on themselves) — read straight from the claims table."""
+) -> list[ConflictingBooking]:
+    """Active bookings that block [start, end) on a space, earliest first: those
+    of the space, of its descendants (any claim on it) and of its ancestors
+    (their exclusive claims on themselves), read from the claims table in one
+    query. Every create runs it first, winners included, so it stays lean."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -122,11 +135,16 @@ def booking_conflicts_for(
                 SELECT s.parent_id, up.depth + 1 FROM venues_space s
                 JOIN up ON s.id = up.id WHERE s.parent_id IS NOT NULL AND up.depth < 100
             )
-            SELECT DISTINCT c.booking_id
-            FROM bookings_bookingclaim c JOIN up ON c.space_id = up.id
-            WHERE c.period && tstzrange(%(start)s, %(end)s, '[)')
-              AND (up.depth = 0 OR c.exclusive)
-              AND c.booking_id IS DISTINCT FROM %(exclude)s
+            SELECT b.id, b.space_id, b.user_id, b.title, b.start_time, b.end_time
+            FROM bookings_booking b
+            WHERE b.id IN (
+                SELECT c.booking_id
+                FROM bookings_bookingclaim c JOIN up ON c.space_id = up.id
+                WHERE c.period && tstzrange(%(start)s, %(end)s, '[)')
+                  AND (up.depth = 0 OR c.exclusive)
+            )
+              AND b.id IS DISTINCT FROM %(exclude)s
+            ORDER BY b.start_time, b.id
             """,
             {
                 "space": space_id,
@@ -135,11 +153,12 @@ def booking_conflicts_for(
                 "exclude": exclude_booking_id,
             },
         )
-        ids = [row[0] for row in cursor.fetchall()]
-    return list(_base().filter(pk__in=ids).order_by("start_time"))
+        return [ConflictingBooking(*row) for row in cursor.fetchall()]
 
 
-def conflict_body(*, context: ConflictContext, conflicts: list[Booking], actor) -> dict:
+def conflict_body(
+    *, context: ConflictContext, conflicts: list[ConflictingBooking], actor
+) -> dict:
     """The extra members of a 409 booking-conflict problem (api.md)."""
     from venueos.bookings.availability import suggest_alternatives
 

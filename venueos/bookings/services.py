@@ -107,17 +107,27 @@ def _snapshot(booking: Booking) -> dict[str, Any]:
     return {field: getattr(booking, field) for field in AUDITED_FIELDS}
 
 
-def _conflict_problem(
-    context: ConflictContext, actor: User, sqlstate: str | None
-) -> BookingConflict:
-    from venueos.bookings.selectors import booking_conflicts_for, conflict_body
+def _current_conflicts(context: ConflictContext) -> list:
+    from venueos.bookings.selectors import booking_conflicts_for
 
-    conflicts = booking_conflicts_for(
+    return booking_conflicts_for(
         space_id=context.space.id,
         start=context.start,
         end=context.end,
         exclude_booking_id=context.exclude_booking_id,
     )
+
+
+def _conflict_problem(
+    context: ConflictContext,
+    actor: User,
+    sqlstate: str | None,
+    conflicts: list | None = None,
+) -> BookingConflict:
+    from venueos.bookings.selectors import conflict_body
+
+    if conflicts is None:
+        conflicts = _current_conflicts(context)
     if sqlstate == EXCLUSION_VIOLATION or conflicts:
         detail = (
             f"'{context.space.name}' (or a space containing it or inside it) is already "
@@ -131,7 +141,16 @@ def _conflict_problem(
 
 
 def _run_losing_as_conflict(context: ConflictContext, actor: User, write):
-    """Run a write; a lost race (constraint, deadlock, lock timeout) becomes a 409."""
+    """Run a write; a lost race (constraint, deadlock, lock timeout) becomes a 409.
+
+    A time already taken by a committed booking is answered from one read,
+    without queueing for the space's locks or inserting and rolling back: that
+    is most losers, once the winner of a rush has committed. The read is only a
+    shortcut; the constraint still decides every write that goes ahead.
+    """
+    conflicts = _current_conflicts(context)
+    if conflicts:
+        raise _conflict_problem(context, actor, EXCLUSION_VIOLATION, conflicts)
     try:
         return write()
     except DatabaseError as exc:

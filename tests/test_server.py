@@ -1,0 +1,97 @@
+"""The production stack end to end: `venueos serve` (uvicorn, the ASGI
+application with its thread pool) in a real process on a real port, against
+the test database. The Django test client bypasses the server, so only this
+catches a server-side break (request bodies, headers, problem responses)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from django.db import connection
+
+from tests.bookings.helpers import at, future_day, iso
+from tests.conftest import PASSWORD, make_space, make_user
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def server():
+    params = connection.settings_dict
+    url = f"postgresql://{params['USER']}@{params['HOST']}:{params['PORT']}/{params['NAME']}"
+    port = _free_port()
+    env = dict(os.environ, DATABASE_URL=url, VENUEOS_WORKERS="1")
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "venueos"),
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                if httpx.get(f"{base}/health/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError(
+                process.stdout.read1().decode() if process.stdout else "no output"
+            )
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def test_the_served_api_books_refuses_and_explains_over_real_http(server, venue):
+    room = make_space(venue)
+    user = make_user()
+    with httpx.Client(base_url=server, timeout=10) as http:
+        token = http.post(
+            "/api/v1/auth/tokens/", json={"email": user.email, "password": PASSWORD}
+        ).json()["token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        day = future_day(20)
+        body = {
+            "space_id": str(room.id),
+            "start_time": iso(at(day, "10:00")),
+            "end_time": iso(at(day, "11:00")),
+            "title": "Served",
+        }
+        created = http.post("/api/v1/bookings/", json=body, headers=headers)
+        assert created.status_code == 201, created.text
+        assert created.json()["title"] == "Served"
+        assert created.headers["X-Request-ID"]
+        clash = http.post("/api/v1/bookings/", json=body, headers=headers)
+        assert clash.status_code == 409
+        assert clash.headers["Content-Type"] == "application/problem+json"
+        malformed = http.post(
+            "/api/v1/bookings/",
+            content=b"{not json",
+            headers={**headers, "Content-Type": "application/json"},
+        )
+        assert malformed.status_code == 400
+        assert malformed.json()["type"].endswith("/malformed-request")
+        assert http.get("/api/docs/").status_code == 200
