@@ -185,3 +185,60 @@ def test_500_is_a_problem_too(monkeypatch):
 def test_every_error_carries_a_request_id():
     response = APIClient().get("/api/v1/me/", HTTP_X_REQUEST_ID="trace-123")
     assert response["X-Request-ID"] == "trace-123"
+
+
+# Inputs PostgreSQL or Python's datetime cannot hold: each must be a clear 400,
+# never a 500 from deep inside a query or a time-zone conversion.
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/venues/?q=%00abc",
+        "/api/v1/venues/?organization=%00",
+        "/api/v1/availability/search?venue_id=00000000-0000-0000-0000-000000000000&features=a%00b",
+    ],
+)
+def test_nul_characters_in_query_parameters_are_refused(anon_client, path):
+    body = assert_problem(anon_client.get(path), 400, "validation-error")
+    assert "NUL" in body["detail"]
+
+
+def test_nul_characters_in_admin_search_are_refused_too(admin):
+    client = Client()
+    client.force_login(admin)
+    assert client.get("/admin/venues/venue/?q=%00").status_code == 400
+
+
+def test_nul_characters_anywhere_in_a_json_body_are_refused(manager, venue):
+    response = client_for(manager).patch(
+        f"/api/v1/venues/{venue.id}/",
+        '{"settings": {"nested": ["ok", "bad\\u0000"]}}',
+        content_type="application/json",
+    )
+    body = assert_problem(response, 400, "malformed-request")
+    assert "NUL" in body["detail"]
+
+
+@pytest.mark.parametrize("stamp", ["9999-12-31T23:00:00Z", "0001-01-01T00:00:00+05:00"])
+def test_timestamps_outside_the_supported_years_are_refused(manager, venue, stamp):
+    response = client_for(manager).post(
+        f"/api/v1/venues/{venue.id}/closures/",
+        {"start_time": stamp, "end_time": stamp, "reason": "x"},
+        format="json",
+    )
+    body = assert_problem(response, 400, "validation-error")
+    assert "between the years" in body["errors"]["start_time"][0]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "start_date=9999-12-31&end_date=9999-12-31",
+        "start_date=0001-01-01",
+        "end_date=2027-1-1",
+    ],
+)
+def test_my_bookings_refuses_dates_it_cannot_handle(customer, query):
+    response = client_for(customer).get(f"/api/v1/me/bookings/?{query}")
+    assert_problem(response, 400, "invalid-date")

@@ -1,3 +1,5 @@
+from datetime import UTC, datetime, time, timedelta
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -19,7 +21,7 @@ from venueos.common.api import ListMixin, parse
 from venueos.common.idempotency import idempotent_response
 from venueos.common.permissions import manages_organization, require_signed_in
 from venueos.common.problems import InvalidInput, PermissionDenied
-from venueos.common.timeutils import parse_aware
+from venueos.common.timeutils import parse_aware, parse_day
 from venueos.venues.models import Space
 
 TAGS = ["bookings"]
@@ -225,20 +227,14 @@ class MyBookingsApi(ListMixin, APIView):
         tags=TAGS,
     )
     def get(self, request):
-        from datetime import UTC, datetime, time, timedelta
-
         user = require_signed_in(request.user)
         bounds = {}
         for name in ("start_date", "end_date"):
             value = request.query_params.get(name)
             if value:
-                try:
-                    day = datetime.strptime(value, "%Y-%m-%d").date()
-                except ValueError as exc:
-                    raise InvalidInput.field(
-                        name, f"'{value[:20]}' is not a date (YYYY-MM-DD)."
-                    ) from exc
-                bounds[name] = datetime.combine(day, time(), tzinfo=UTC)
+                bounds[name] = datetime.combine(
+                    parse_day(value, name), time(), tzinfo=UTC
+                )
         end = bounds.get("end_date")
         bookings = selectors.booking_list_for_user(
             user=user,

@@ -48,3 +48,27 @@ class RequestContextMiddleware:
             current_request.reset(token)
         response["X-Request-ID"] = request_id
         return response
+
+
+class RejectNulInQueryMiddleware:
+    """A NUL character in the query string can reach no database column; refuse
+    it before any view turns it into a query (400, problem+json for the API)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if any(
+            "\x00" in key or any("\x00" in value for value in values)
+            for key, values in request.GET.lists()
+        ):
+            from django.http import HttpResponseBadRequest
+
+            from venueos.common.problems import InvalidInput, problem_json_response
+
+            if request.path.startswith(("/api/", "/health/")):
+                return problem_json_response(
+                    InvalidInput("Query parameters may not contain the NUL character.")
+                )
+            return HttpResponseBadRequest("Query parameters may not contain NUL.")
+        return self.get_response(request)

@@ -78,10 +78,17 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+# Instants and dates outside these years are refused at the door: arithmetic on
+# them (horizons, time-zone shifts, "the next day") would overflow Python's
+# datetime, and no booking or event is that far away.
+MIN_YEAR, MAX_YEAR = 1900, 2999
+
+
 class AwareDateTimeField(serializers.DateTimeField):
     """RFC 3339 with an offset; a naive timestamp is a 400, never silently UTC."""
 
     default_error_messages = {
+        "out_of_range": f"Timestamps must lie between the years {MIN_YEAR} and {MAX_YEAR}.",
         "naive": (
             "Timestamp '{value}' has no time zone offset; send RFC 3339 with an "
             "offset, e.g. 2026-12-01T09:00:00+01:00 or 2026-12-01T08:00:00Z."
@@ -105,6 +112,8 @@ class AwareDateTimeField(serializers.DateTimeField):
             self.fail("invalid", value=str(value)[:64])
         if parsed.tzinfo is None or parsed.utcoffset() is None:
             self.fail("naive", value=str(value)[:64])
+        if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+            self.fail("out_of_range")
         return parsed.astimezone(UTC)
 
     def to_representation(self, value):
@@ -123,3 +132,22 @@ def parse_aware(value: str, field: str) -> datetime:
         raise InvalidInput.field(
             field, str(exc.detail[0]), slug="invalid-timestamp"
         ) from exc
+
+
+def parse_day(value: str, field: str) -> date:
+    """A `YYYY-MM-DD` query parameter, within the same years as timestamps."""
+    from venueos.common.problems import InvalidInput
+
+    try:
+        day = date.fromisoformat(value)
+    except ValueError as exc:
+        raise InvalidInput.field(
+            field, f"'{value[:20]}' is not a date (YYYY-MM-DD).", slug="invalid-date"
+        ) from exc
+    if not MIN_YEAR <= day.year <= MAX_YEAR or len(value) != 10:
+        raise InvalidInput.field(
+            field,
+            f"Dates must be YYYY-MM-DD between the years {MIN_YEAR} and {MAX_YEAR}.",
+            slug="invalid-date",
+        )
+    return day
