@@ -647,3 +647,21 @@ def test_fast_booking_json_matches_the_documented_serializer(tree, alice, manage
     client_for(alice).delete(f"/api/v1/bookings/{created.json()['id']}/?reason=r")
     booking = Booking.objects.select_related("space", "user").get()
     assert booking_json(booking) == BookingOut(booking).data
+
+
+@pytest.mark.parametrize("bookings", [2, 12])
+@pytest.mark.parametrize("path", ["/api/v1/bookings/", "/api/v1/me/bookings/"])
+def test_booking_lists_cost_the_same_queries_however_long(
+    tree, alice, django_assert_num_queries, bookings, path
+):
+    for index in range(bookings):
+        day = DAY + timedelta(days=index)
+        Booking.objects.create(
+            venue=tree["a"].venue, space=tree["a"], user=alice, created_by=alice,
+            start_time=at(day, "10:00"), end_time=at(day, "11:00"), title=f"b{index}",
+        )  # fmt: skip
+    client = client_for(alice)
+    client.get(path)  # the token's first use records last_used_at
+    with django_assert_num_queries(3):  # token, count, one page with space and owner
+        response = client.get(path)
+    assert response.json()["count"] == bookings
