@@ -9,6 +9,7 @@ CHECK on now() would make old bookings impossible to cancel.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -40,6 +41,22 @@ def within_opening_hours(
     )
 
 
+def first_closure(
+    closures: Iterable[Closure], space_lineage: list, start: datetime, end: datetime
+) -> Closure | None:
+    """The earliest closure among `closures` that closes the space during [start, end):
+    venue-wide, or of the space or one of its ancestors (`space_lineage`)."""
+    lineage = set(space_lineage)
+    hits = [
+        c
+        for c in closures
+        if c.start_time < end
+        and c.end_time > start
+        and (c.space_id is None or c.space_id in lineage)
+    ]
+    return min(hits, key=lambda c: c.start_time, default=None)
+
+
 def check_booking_rules(
     *,
     venue: Venue,
@@ -49,11 +66,18 @@ def check_booking_rules(
     end: datetime,
     attendee_count: int,
     now: datetime,
+    opening_hours: Sequence[OpeningHours] | None = None,
+    closures: Sequence[Closure] | None = None,
 ) -> None:
     """Raise the first broken rule as a 400 problem with its own type.
 
     `space_lineage` is the space id and its ancestors' ids: a closure of any of
     them closes the space.
+
+    Bulk callers may pass the venue's data pre-fetched, so a batch costs no
+    query per booking: `opening_hours` (all the venue's rows) and `closures`
+    (at least every closure of the venue overlapping [start, end); others are
+    ignored). Left out, each is read from the database here.
     """
     if venue.is_archived:
         raise _violation(
@@ -107,21 +131,19 @@ def check_booking_rules(
             "attendee_count",
             f"'{space.name}' holds at most {space.capacity} people.",
         )
-    rows = list(OpeningHours.objects.filter(venue_id=venue.id))
-    if not within_opening_hours(rows, zone, start, end):
+    if opening_hours is None:
+        opening_hours = list(OpeningHours.objects.filter(venue_id=venue.id))
+    if not within_opening_hours(list(opening_hours), zone, start, end):
         raise _violation(
             "outside-opening-hours",
             "start_time",
             "The booking must lie inside the venue's opening hours (local time).",
         )
-    closure = (
-        Closure.objects.filter(
+    if closures is None:
+        closures = Closure.objects.filter(
             venue_id=venue.id, start_time__lt=end, end_time__gt=start
-        )
-        .filter(Q(space__isnull=True) | Q(space_id__in=space_lineage))
-        .order_by("start_time")
-        .first()
-    )
+        ).filter(Q(space__isnull=True) | Q(space_id__in=space_lineage))
+    closure = first_closure(closures, space_lineage, start, end)
     if closure is not None:
         reason = f" ({closure.reason})" if closure.reason else ""
         raise _violation(

@@ -86,16 +86,35 @@ def _bound_lock_waits() -> None:
         cursor.execute("SELECT set_config('lock_timeout', %s, true)", [_lock_timeout()])
 
 
+_LOCKS_PER_STATEMENT = 1000
+
+
 def _lock_space_path(space_id: uuid.UUID, ancestor_ids: list[uuid.UUID]) -> None:
+    _lock_space_paths([(space_id, ancestor_ids)])
+
+
+def _lock_space_paths(paths: list[tuple[uuid.UUID, list[uuid.UUID]]]) -> None:
+    """The locks of `_lock_space_path` for several booked spaces at once (a bulk
+    import's batch): exclusive on each booked space, shared on their ancestors
+    (exclusive wins where one space is both), all in ascending key order."""
     # One round trip: the timeout is set before the locks in the same statement.
-    wanted = {advisory_key(a): "pg_advisory_xact_lock_shared" for a in ancestor_ids}
-    wanted[advisory_key(space_id)] = "pg_advisory_xact_lock"
-    calls = ", ".join(f"{wanted[key]}(%s)" for key in sorted(wanted))
+    wanted: dict[int, str] = {}
+    for _space_id, ancestor_ids in paths:
+        for a in ancestor_ids:
+            wanted.setdefault(advisory_key(a), "pg_advisory_xact_lock_shared")
+    for space_id, _ancestor_ids in paths:
+        wanted[advisory_key(space_id)] = "pg_advisory_xact_lock"
+    keys = sorted(wanted)
+    # A select list holds at most 1664 entries: large batches take their locks
+    # in several statements, still in ascending key order overall.
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT set_config('lock_timeout', %s, true), {calls}",
-            [_lock_timeout(), *sorted(wanted)],
-        )
+        for at in range(0, len(keys), _LOCKS_PER_STATEMENT):
+            chunk = keys[at : at + _LOCKS_PER_STATEMENT]
+            calls = ", ".join(f"{wanted[key]}(%s)" for key in chunk)
+            cursor.execute(
+                f"SELECT set_config('lock_timeout', %s, true), {calls}",
+                [_lock_timeout(), *chunk],
+            )
 
 
 def _sqlstate(exc: BaseException) -> str | None:
