@@ -333,6 +333,15 @@ def booking_update(*, actor: User, booking: Booking, **changes: Any) -> Booking:
     return _run_losing_as_conflict(context, actor, write)
 
 
+def _mark_cancelled(booking: Booking, *, actor: User, reason: str) -> None:
+    """Cancelled keeps the row; the claims trigger frees the time on this save."""
+    booking.status = BookingStatus.CANCELLED
+    booking.cancelled_at = timezone.now()
+    booking.cancelled_by = actor
+    booking.cancellation_reason = reason
+    booking.save()
+
+
 def _busy_as_conflict(service):
     """Status changes only wait on the booking's row; a timed-out wait is a 409."""
 
@@ -361,11 +370,7 @@ def booking_cancel(*, actor: User, booking: Booking, reason: str = "") -> Bookin
     if not is_manager and current.end_time <= timezone.now():
         raise InvalidBookingState("A booking that has ended cannot be cancelled.")
     old_status = current.status
-    current.status = BookingStatus.CANCELLED
-    current.cancelled_at = timezone.now()
-    current.cancelled_by = actor
-    current.cancellation_reason = reason
-    current.save()
+    _mark_cancelled(current, actor=actor, reason=reason)
     action = (
         "booking.cancelled"
         if current.user_id == actor.pk
@@ -396,13 +401,10 @@ def booking_decide(
     if approve:
         current.status = BookingStatus.CONFIRMED
         action = "booking.confirmed"
+        current.save()
     else:
-        current.status = BookingStatus.CANCELLED
-        current.cancelled_at = timezone.now()
-        current.cancelled_by = actor
-        current.cancellation_reason = reason
+        _mark_cancelled(current, actor=actor, reason=reason)
         action = "booking.rejected"
-    current.save()
     audit_record(
         entity_type="booking",
         entity_id=current.id,
@@ -502,11 +504,7 @@ def booking_hold_release(*, booking: Booking, actor: User) -> None:
     current = _lock_booking(booking.pk)
     if not current.is_active:
         return
-    current.status = BookingStatus.CANCELLED
-    current.cancelled_at = timezone.now()
-    current.cancelled_by = actor
-    current.cancellation_reason = "event closed"
-    current.save()
+    _mark_cancelled(current, actor=actor, reason="event closed")
     audit_record(
         entity_type="booking",
         entity_id=current.id,

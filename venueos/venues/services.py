@@ -96,19 +96,13 @@ def _slug_taken(slug: str) -> Conflict:
 @transaction.atomic
 def venue_create(*, organization: Organization, actor: User, **values: Any) -> Venue:
     require_manager_of(actor, organization.id)
-    values.setdefault("slug", slugify(values["name"])[:100] or "venue")
-    if not values["slug"]:
-        values["slug"] = slugify(values["name"])[:100] or "venue"
-    defaults = {
-        "slot_minutes": 15,
-        "min_duration_minutes": None,
-        "max_duration_minutes": 480,
-    }
-    for field, default in defaults.items():
-        if values.get(field) is None:
-            values[field] = default
-    if values["min_duration_minutes"] is None:
+    values["slug"] = values.get("slug") or slugify(values["name"])[:100] or "venue"
+    if values.get("slot_minutes") is None:
+        values["slot_minutes"] = 15
+    if values.get("min_duration_minutes") is None:
         values["min_duration_minutes"] = values["slot_minutes"]
+    if values.get("max_duration_minutes") is None:
+        values["max_duration_minutes"] = 480
     _validate_policy(values)
     venue = Venue(
         organization=organization, **{k: v for k, v in values.items() if v is not None}
