@@ -2,8 +2,12 @@
 
 1. a throw-away embedded PostgreSQL in a temp dir, migrated, filled through the
    services (bench/datagen.py, in parallel processes; the bookings in batches
-   through `booking_import`, the same rules as a create);
-2. `venueos serve` with several workers on a free port;
+   through `booking_import`, the same rules as a create) up to the first of
+   the growth sizes;
+2. `venueos serve` with several workers on a free port; cost vs data size:
+   availability search and booking creation at low concurrency, then more
+   bookings generated (same generator, later slots), measured again, up to the
+   last size;
 3. the latency scenarios and the two races (conflict storm, flash sale) over
    raw keep-alive HTTP/1.1 (bench/load.py);
 4. `venueos check`;
@@ -47,6 +51,8 @@ MODES = {
         venues=10,
         customers=100,
         bookings=4_000,
+        growth=(1_000, 2_000, 4_000),
+        growth_duration=2.0,
         duration=3.0,
         storm=300,
         sale=1000,
@@ -56,6 +62,8 @@ MODES = {
         venues=50,
         customers=500,
         bookings=100_000,
+        growth=(10_000, 30_000, 100_000),
+        growth_duration=4.0,
         duration=10.0,
         storm=1000,
         sale=5000,
@@ -64,7 +72,9 @@ MODES = {
     "full": dict(
         venues=50,
         customers=1000,
-        bookings=200_000,
+        bookings=1_000_000,
+        growth=(10_000, 100_000, 1_000_000),
+        growth_duration=5.0,
         duration=30.0,
         storm=1000,
         sale=5000,
@@ -94,7 +104,46 @@ def iso(dt: datetime) -> str:
 # --------------------------------------------------------------------- setup
 
 
+def booking_procs(args, env, manifest_path: Path, start: int, count: int):
+    """Processes generating bookings start..count-1 (sharded)."""
+    shards = args.gen_processes
+    return [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "bench.datagen",
+                "bookings",
+                str(manifest_path),
+                "--start",
+                str(start),
+                "--count",
+                str(count),
+                "--shard",
+                str(s),
+                "--shards",
+                str(shards),
+            ],
+            env=env,
+            cwd=ROOT,
+        )
+        for s in range(shards)
+    ]
+
+
+def wait_all(procs) -> None:
+    try:
+        codes = [p.wait() for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+    if any(codes):
+        raise RuntimeError(f"data generation failed: exit codes {codes}")
+
+
 def generate(args, env, work: Path) -> dict:
+    """Venues, customers, buyers and the first growth size of bookings."""
     manifest_path = work / "manifest.json"
     buyers_path = work / "buyers.json"
     t0 = time.perf_counter()
@@ -113,28 +162,9 @@ def generate(args, env, work: Path) -> dict:
         env,
     )
     t_setup = time.perf_counter() - t0
-    shards = args.gen_processes
+    first = args.growth[0]
     t1 = time.perf_counter()
-    procs = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "bench.datagen",
-                "bookings",
-                str(manifest_path),
-                "--count",
-                str(args.bookings),
-                "--shard",
-                str(s),
-                "--shards",
-                str(shards),
-            ],
-            env=env,
-            cwd=ROOT,
-        )
-        for s in range(shards)
-    ]
+    procs = booking_procs(args, env, manifest_path, 0, first)
     procs.append(
         subprocess.Popen(
             [
@@ -154,30 +184,45 @@ def generate(args, env, work: Path) -> dict:
             cwd=ROOT,
         )
     )
-    try:
-        codes = [p.wait() for p in procs]
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-    if any(codes):
-        raise RuntimeError(f"data generation failed: exit codes {codes}")
+    wait_all(procs)
     t_bookings = time.perf_counter() - t1
     manifest = json.loads(manifest_path.read_text())
     manifest["buyers"] = json.loads(buyers_path.read_text())
+    manifest["path"] = str(manifest_path)
     spaces = sum(len(v["spaces"]) for v in manifest["venues"])
+    big = [v for v in manifest["venues"] if v.get("big")]
     manifest["generation"] = {
         "venues": len(manifest["venues"]),
         "spaces": spaces,
+        "big_venue_spaces": len(big[0]["spaces"]) if big else 0,
         "customers": len(manifest["customers"]),
         "buyers": len(manifest["buyers"]),
-        "bookings": args.bookings,
-        "processes": shards,
+        "bookings": first,
+        "processes": args.gen_processes,
         "setup_s": round(t_setup, 1),
         "bookings_and_buyers_s": round(t_bookings, 1),
-        "bookings_per_s": round(args.bookings / t_bookings, 1),
+        "steps": [{"from": 0, "to": first, "s": round(t_bookings, 1)}],
     }
     return manifest
+
+
+def grow(args, env, manifest: dict, start: int, count: int) -> float:
+    """Bookings start..count-1 on top of the existing ones; seconds taken."""
+    t0 = time.perf_counter()
+    wait_all(booking_procs(args, env, Path(manifest["path"]), start, count))
+    took = time.perf_counter() - t0
+    gen = manifest["generation"]
+    gen["bookings"] = count
+    gen["steps"].append({"from": start, "to": count, "s": round(took, 1)})
+    return took
+
+
+def analyze(db_url: str) -> None:
+    """Fresh planner statistics after a bulk load (what autovacuum would do)."""
+    import psycopg
+
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("ANALYZE")
 
 
 def start_server(args, env, port, log_path: Path):
@@ -253,6 +298,39 @@ class World:
         self.buyers = manifest["buyers"]
         self.manager = manifest["manager"]["token"]
         self.bookings = manifest["generation"]["bookings"]
+        self.big = next((v for v in manifest["venues"] if v.get("big")), None)
+
+    def avail(self, i):
+        """Availability of one space over one week (the week with generated
+        bookings)."""
+        leaf = self.leaves[i % len(self.leaves)]
+        start = plan.local(self.base, plan.GENERATED_FROM_DAY, 0, leaf["tz"])
+        q = (
+            f"space_id={leaf['id']}&start_time={iso(start)}"
+            f"&end_time={iso(start + timedelta(days=7))}"
+        )
+        return (
+            "GET",
+            f"/api/v1/availability/search?{q}",
+            None,
+            self.customers[i % len(self.customers)]["token"],
+        )
+
+    def avail_venue(self, i):
+        """Availability of every space of the large venue over one local day
+        (one of the first week's days, which hold generated bookings)."""
+        venue = self.big
+        start = plan.local(self.base, plan.GENERATED_FROM_DAY + i % 7, 0, venue["tz"])
+        q = (
+            f"venue_id={venue['id']}&start_time={iso(start)}"
+            f"&end_time={iso(start + timedelta(days=1))}"
+        )
+        return (
+            "GET",
+            f"/api/v1/availability/search?{q}",
+            None,
+            self.customers[i % len(self.customers)]["token"],
+        )
 
     def ancestors(self, space_id: str) -> list[str]:
         out, p = [], self.parent[space_id]
@@ -325,20 +403,7 @@ async def scenarios(args, world: World, port: int, db_url: str) -> dict:
     dur = args.duration
     C = len(world.customers)
 
-    # Availability: one space, one week (the week with generated bookings).
-    def avail(i):
-        leaf = world.leaves[i % len(world.leaves)]
-        start = plan.local(world.base, plan.GENERATED_FROM_DAY, 0, leaf["tz"])
-        q = (
-            f"space_id={leaf['id']}&start_time={iso(start)}"
-            f"&end_time={iso(start + timedelta(days=7))}"
-        )
-        return (
-            "GET",
-            f"/api/v1/availability/search?{q}",
-            None,
-            world.customers[i % C]["token"],
-        )
+    avail = world.avail
 
     probe = load.Conn(HOST, port)
     status, body = await probe.request(*avail(0))
@@ -354,6 +419,24 @@ async def scenarios(args, world: World, port: int, db_url: str) -> dict:
             f"(endpoint not present yet): {body[:120]!r}"
         )
         log(f"skip availability: {status}")
+
+    if world.big is not None:
+        probe = load.Conn(HOST, port)
+        status, body = await probe.request(*world.avail_venue(0))
+        probe.close()
+        n = len(json.loads(body)) if status == 200 else 0
+        if status == 200 and n >= 100:
+            log(f"availability search, one venue ({n} spaces) one day @50")
+            app["availability_venue"] = await load.closed_loop(
+                "availability venue", HOST, port, 50, dur, world.avail_venue, 200
+            )
+            out["availability_venue_spaces"] = n
+        else:
+            out["skipped"]["availability_venue"] = (
+                f"GET /api/v1/availability/search?venue_id= answered {status} "
+                f"with {n} spaces: {body[:120]!r}"
+            )
+            log(f"skip venue-wide availability: {status}, {n} spaces")
 
     log("booking creation @20 (distinct free slots)")
 
@@ -447,6 +530,49 @@ async def scenarios(args, world: World, port: int, db_url: str) -> dict:
         r.server_errors == 0 and not r.statuses["transport-error"] for r in app.values()
     )
     return out
+
+
+GROWTH_CONCURRENCY = 4
+GROWTH_CREATES_PER_STEP = 100_000  # free-slot indices reserved per growth step
+
+
+async def growth_point(args, world: World, port: int, step: int) -> dict:
+    """Per-request cost at the current data size: few clients, short runs."""
+    dur = args.growth_duration
+    C = len(world.customers)
+    avail = await load.closed_loop(
+        "growth availability",
+        HOST,
+        port,
+        GROWTH_CONCURRENCY,
+        dur,
+        world.avail,
+        200,
+    )
+    offset = step * GROWTH_CREATES_PER_STEP
+
+    def create(i):
+        leaf, s, e = plan.free_slot(
+            offset + i, world.leaves, world.base, plan.GROWTH_CREATE_FROM_DAY
+        )
+        return (
+            "POST",
+            "/api/v1/bookings/",
+            world.booking_body(leaf["id"], s, e, "bench growth"),
+            world.customers[i % C]["token"],
+        )
+
+    create_r = await load.closed_loop(
+        "growth create",
+        HOST,
+        port,
+        GROWTH_CONCURRENCY,
+        dur,
+        create,
+        201,
+        limit=GROWTH_CREATES_PER_STEP,
+    )
+    return {"availability": avail, "create": create_r}
 
 
 async def pg_limits(args, world: World, db_url: str, out: dict) -> None:
@@ -544,6 +670,12 @@ def build_rows(res: dict, args) -> list[dict]:
 
     latency = [
         ("availability", "availability search, one space one week @50", 100),
+        (
+            "availability_venue",
+            "availability search, one venue "
+            f"({res.get('availability_venue_spaces', '≥100')} spaces) one day @50",
+            100,
+        ),
         ("create", "booking creation @20", 200),
         ("conflict", "conflict detection (409) @100", 50),
         ("list", "user booking list @50", 150),
@@ -671,6 +803,23 @@ def _other(r, expected) -> int:
     return sum(n for s, n in r.statuses.items() if s not in expected)
 
 
+def growth_table(growth: list[dict]) -> str:
+    lines = [
+        "| bookings | generated (step) | availability, one space one week: "
+        "p50 / p95 ms | create: p50 / p95 ms | errors |",
+        "|---|---|---|---|---|",
+    ]
+    for g in growth:
+        a, c = g["availability"], g["create"]
+        lines.append(
+            f"| {g['bookings']:,} | {g['generated_s']:.1f} s | "
+            f"{ms(a.pct(50))} / {ms(a.pct(95))} ({a.throughput:.0f} req/s) | "
+            f"{ms(c.pct(50))} / {ms(c.pct(95))} ({c.throughput:.0f} req/s) | "
+            f"{a.errors + c.errors} |"
+        )
+    return "\n".join(lines)
+
+
 def table(rows) -> str:
     head = ["figure", "target", "measured", "result", "app/PostgreSQL throughput"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -719,15 +868,23 @@ Generated by `make bench{" QUICK=1" if args.mode == "quick" else ""}` (`python -
 - load client: one asyncio process, raw keep-alive HTTP/1.1 over asyncio
   streams; it used {cpu["cpu_s"]:.1f} CPU-s over {cpu["wall_s"]:.1f} s of
   scenarios ({cpu["share"]:.0%} of one core), CPU the server did not get.
-- total run time: {timings["total_s"]:.0f} s
+- total run time: {timings["total_s"]:.0f} s; load average (1/5/15 min) at the
+  start {" / ".join(map(str, mach["loadavg"]["start"]))}, at the end
+  {" / ".join(map(str, mach["loadavg"]["end"]))} (anything above ~0 at the start is
+  other work sharing the CPUs)
 
 ## Data (generated through the services, not raw SQL)
 
-{gen["venues"]} venues, {gen["spaces"]} spaces (per venue {plan.HALLS_PER_VENUE} halls ×
-{plan.ROOMS_PER_HALL} rooms × {plan.BOOTHS_PER_ROOM} booths, three levels),
-{gen["customers"]} customers with API tokens, {gen["buyers"]} flash-sale buyers,
-{gen["bookings"]} bookings via `booking_import` (venueos/bookings/imports.py) in
-{gen["processes"]} processes, batches of 1000 rows: each booking checked by the same
+{gen["venues"]} venues, {gen["spaces"]} spaces: {gen["venues"] - 1} venues of
+{plan.HALLS_PER_VENUE} halls × {plan.ROOMS_PER_HALL} rooms × {plan.BOOTHS_PER_ROOM} booths
+(three levels) and one large venue of {plan.BIG_HALLS} halls × {plan.BIG_ROOMS_PER_HALL} rooms ×
+{plan.BIG_BOOTHS_PER_ROOM} booths = {gen["big_venue_spaces"]} bookable spaces (for the
+venue-wide search); {gen["customers"]} customers with API tokens, {gen["buyers"]}
+flash-sale buyers, {gen["bookings"]} bookings on the booths of all venues alike
+(three a day per booth from day {plan.GENERATED_FROM_DAY} on), via `booking_import`
+(venueos/bookings/imports.py) in {gen["processes"]} processes, in
+{len(gen["steps"])} steps ({", ".join(f"{st['to']}" for st in gen["steps"])}: see
+"Cost vs data size"), batches of 1000 rows: each booking checked by the same
 rule code as a create (`check_booking_rules`: grid, duration, horizon, capacity,
 opening hours, closures; the venue's hours and closures read once per batch), each
 batch inserted in one transaction with `bulk_create` under the create's advisory
@@ -735,8 +892,8 @@ locks, the claims written by the booking trigger and overlaps refused by
 PostgreSQL's exclusion constraints, one `booking.imported` audit entry per booking.
 The actor is the bench venue manager booking for the customers. Venues, spaces
 and users come from their create services one by one.
-Setup {gen["setup_s"]} s; bookings (+ buyers, in parallel) {gen["bookings_and_buyers_s"]} s
-= {gen["bookings_per_s"]} bookings/s.
+Setup {gen["setup_s"]} s; bookings {gen["bookings_s"]} s in all (the first step
+with the buyers in parallel) = {gen["bookings_per_s"]} bookings/s.
 
 ## Results
 
@@ -745,6 +902,21 @@ The last column is the app's throughput divided by PostgreSQL's own for the
 same writes (in brackets), measured in the same run.
 
 {table(rows)}
+
+## Cost vs data size
+
+Per-request cost as the data grows: the first size is generated, then
+measured; more bookings are added by the same generator in later, free slots
+(`booking_import`, bookings n..m-1 of `plan.generated_slot`), `ANALYZE` runs
+(what autovacuum would do after a bulk load), and it is measured again. Each
+figure: {GROWTH_CONCURRENCY} clients for {args.growth_duration:g} s, low enough that
+it shows the cost of one request rather than saturation (the same server that
+then runs the scenarios above). Availability: one space, one week from day {plan.GENERATED_FROM_DAY}
+(the week the generated bookings fill first: at small sizes it holds fewer of
+them); create: distinct free 1-hour slots. The scenarios above run on the last
+size.
+
+{growth_table(res["growth"])}
 
 ## PostgreSQL's own limit (direct psycopg, same statements)
 
@@ -809,6 +981,14 @@ def main(argv=None) -> int:
     for name in ("venues", "customers", "bookings", "storm", "sale", "places"):
         parser.add_argument(f"--{name}", type=int)
     parser.add_argument("--duration", type=float, help="seconds per latency scenario")
+    parser.add_argument(
+        "--growth",
+        help="comma-separated booking counts to measure cost at (the last is the "
+        "data the scenarios run on); default: the mode's, up to --bookings",
+    )
+    parser.add_argument(
+        "--growth-duration", type=float, help="seconds per cost-vs-size measurement"
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
         "--concurrency", type=int, default=6, help="request threads per worker"
@@ -819,9 +999,21 @@ def main(argv=None) -> int:
         "--keep-docs", action="store_true", help="do not rewrite docs/benchmarks.md"
     )
     args = parser.parse_args(argv)
-    for key, value in MODES[args.mode].items():
+    mode = MODES[args.mode]
+    if args.growth:
+        args.growth = tuple(int(x) for x in args.growth.split(","))
+        if args.bookings is None:
+            args.bookings = args.growth[-1]
+    elif args.bookings is not None:
+        args.growth = tuple(n for n in mode["growth"] if n < args.bookings)
+        args.growth += (args.bookings,)
+    for key, value in mode.items():
         if getattr(args, key) is None:
             setattr(args, key, value)
+    if list(args.growth) != sorted(set(args.growth)) or args.growth[0] < 1:
+        parser.error("--growth must be increasing positive counts")
+    if args.growth[-1] != args.bookings:
+        parser.error("the last --growth size must equal --bookings")
     if args.sale > 0 and args.places > args.sale:
         parser.error("--places must not exceed --sale")
 
@@ -844,7 +1036,7 @@ def main(argv=None) -> int:
         )
         run([str(BIN / "venueos"), "migrate"], env, capture_output=True)
         log(
-            f"generating {args.venues} venues, {args.bookings} bookings, "
+            f"generating {args.venues} venues + 1 large, {args.growth[0]} bookings, "
             f"{args.sale} buyers"
         )
         manifest = generate(args, env, work)
@@ -853,7 +1045,36 @@ def main(argv=None) -> int:
         port = free_port()
         proc = start_server(args, env, port, RESULTS / "server.log")
         log(f"venueos serve on {HOST}:{port}, {args.workers} workers")
+        asyncio.run(wait_ready(port, proc))
+        growth = []
+        for step, size in enumerate(args.growth):
+            if step:
+                prev = args.growth[step - 1]
+                log(f"growing the data: bookings {prev}..{size - 1}")
+                took = grow(args, env, manifest, prev, size)
+                world.bookings = size
+            else:
+                took = manifest["generation"]["bookings_and_buyers_s"]
+            analyze(server.url)
+            log(
+                f"cost at {size} bookings: availability and create "
+                f"@{GROWTH_CONCURRENCY}, {args.growth_duration:g} s each"
+            )
+            point = asyncio.run(growth_point(args, world, port, step))
+            growth.append({"bookings": size, "generated_s": took, **point})
+            log(
+                f"  {size}: availability p50/p95 "
+                f"{ms(point['availability'].pct(50))}/"
+                f"{ms(point['availability'].pct(95))} ms, create p50/p95 "
+                f"{ms(point['create'].pct(50))}/{ms(point['create'].pct(95))} ms"
+            )
         res = asyncio.run(measure(args, world, port, proc, server.url, env))
+        res["growth"] = growth
+        res["checks"]["growth_no_5xx"] = all(
+            r.server_errors == 0 and not r.statuses["transport-error"]
+            for g in growth
+            for r in (g["availability"], g["create"])
+        )
         stop_server(proc)
         proc = None
         asyncio.run(pg_limits(args, world, server.url, res))
@@ -863,7 +1084,9 @@ def main(argv=None) -> int:
             embedded.stop(data_dir, remove=True)
         shutil.rmtree(work, ignore_errors=True)
 
-    res["generation"] = manifest["generation"]
+    gen = res["generation"] = manifest["generation"]
+    gen["bookings_s"] = round(sum(st["s"] for st in gen["steps"]), 1)
+    gen["bookings_per_s"] = round(gen["bookings"] / gen["bookings_s"], 1)
     res["server_exceptions"] = server_error_summary()
     res["date"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     timings = {"total_s": time.perf_counter() - t_start}
@@ -875,6 +1098,9 @@ def main(argv=None) -> int:
     rows = build_rows(res, args)
     print()
     print(table(rows))
+    print()
+    print("cost vs data size")
+    print(growth_table(res["growth"]))
     print()
     breaches = [k for k, ok in res["checks"].items() if not ok]
     (RESULTS / "latest.json").write_text(
@@ -889,6 +1115,15 @@ def main(argv=None) -> int:
                 "client_cpu": res["client_cpu"],
                 "app": {k: r.summary() for k, r in res["app"].items()},
                 "pg": {k: r.summary() for k, r in res["pg"].items()},
+                "growth": [
+                    {
+                        "bookings": g["bookings"],
+                        "generated_s": round(g["generated_s"], 1),
+                        "availability": g["availability"].summary(),
+                        "create": g["create"].summary(),
+                    }
+                    for g in res["growth"]
+                ],
                 "flash_sold_in_db": res.get("flash_sold_in_db"),
                 "checks": res["checks"],
                 "skipped": res["skipped"],

@@ -4,10 +4,12 @@ set:
 
     python -m bench.datagen setup MANIFEST --venues V --customers C
     python -m bench.datagen users MANIFEST --prefix buyer --count N --out FILE
-    python -m bench.datagen bookings MANIFEST --count N --shard S --shards K
+    python -m bench.datagen bookings MANIFEST [--start M] --count N --shard S --shards K
 
 Bookings go through `venueos.bookings.imports.booking_import` (the bulk path of
-the same rules), the venues, spaces and users through their create services.
+the same rules), the venues, spaces and users through their create services. Booking i always
+gets the same slot (`plan.generated_slot`), so `--start M --count N` adds
+bookings M..N-1 to data holding 0..M-1 without overlaps.
 """
 
 from __future__ import annotations
@@ -62,23 +64,23 @@ def cmd_setup(args) -> None:
 
     actor = User.objects.get(pk=manager["id"])
     venue_rows = []
-    for v in range(args.venues):
-        tz = plan.TIMEZONES[v % len(plan.TIMEZONES)]
+
+    def make_venue(name, tz, halls, rooms_per_hall, booths_per_room):
         venue = venues.venue_create(
             organization=org,
             actor=actor,
-            name=f"Bench Venue {v}",
+            name=name,
             timezone=tz,
             max_capacity=100_000,
             booking_horizon_days=3650,
         )
         spaces = []
-        for h in range(plan.HALLS_PER_VENUE):
+        for h in range(halls):
             hall = venues.space_create(
                 venue=venue, actor=actor, name=f"Hall {h}", capacity=1000
             )
             spaces.append({"id": str(hall.id), "parent": None, "depth": 0})
-            for r in range(plan.ROOMS_PER_HALL):
+            for r in range(rooms_per_hall):
                 room = venues.space_create(
                     venue=venue,
                     actor=actor,
@@ -87,7 +89,7 @@ def cmd_setup(args) -> None:
                     parent=hall,
                 )
                 spaces.append({"id": str(room.id), "parent": str(hall.id), "depth": 1})
-                for b in range(plan.BOOTHS_PER_ROOM):
+                for b in range(booths_per_room):
                     booth = venues.space_create(
                         venue=venue,
                         actor=actor,
@@ -98,7 +100,27 @@ def cmd_setup(args) -> None:
                     spaces.append(
                         {"id": str(booth.id), "parent": str(room.id), "depth": 2}
                     )
-        venue_rows.append({"id": str(venue.id), "tz": tz, "spaces": spaces})
+        return {"id": str(venue.id), "tz": tz, "spaces": spaces}
+
+    for v in range(args.venues):
+        venue_rows.append(
+            make_venue(
+                f"Bench Venue {v}",
+                plan.TIMEZONES[v % len(plan.TIMEZONES)],
+                plan.HALLS_PER_VENUE,
+                plan.ROOMS_PER_HALL,
+                plan.BOOTHS_PER_ROOM,
+            )
+        )
+    # The large venue comes last: the scenarios use venues[0] and venues[1].
+    big = make_venue(
+        "Bench Large Venue",
+        plan.BIG_TIMEZONE,
+        plan.BIG_HALLS,
+        plan.BIG_ROOMS_PER_HALL,
+        plan.BIG_BOOTHS_PER_ROOM,
+    )
+    venue_rows.append({**big, "big": True})
     customers = _users("customer", args.customers)
     manifest = {
         "base_date": (date.today() + timedelta(days=1)).isoformat(),
@@ -151,7 +173,7 @@ def cmd_bookings(args) -> None:
     manager = User.objects.get(pk=manifest["manager"]["id"])
 
     def rows():
-        for i in range(args.shard, args.count, args.shards):
+        for i in range(args.start + args.shard, args.count, args.shards):
             leaf, start, end = plan.generated_slot(i, leaves, base)
             yield BookingImportRow(
                 space=spaces[leaf["id"]],
@@ -186,6 +208,9 @@ def main(argv=None) -> int:
     p = sub.add_parser("bookings")
     p.add_argument("manifest")
     p.add_argument("--count", type=int, required=True)
+    p.add_argument(
+        "--start", type=int, default=0, help="first booking index (to grow data)"
+    )
     p.add_argument("--shard", type=int, default=0)
     p.add_argument("--shards", type=int, default=1)
     p.add_argument("--batch-size", type=int, default=1000)

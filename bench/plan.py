@@ -15,6 +15,7 @@ TIMEZONES = ["Europe/Berlin", "America/New_York", "UTC", "Asia/Tokyo", "Europe/L
 # Day offsets (from the manifest's base date) of each kind of data, all well
 # inside the 3650-day booking horizon and disjoint from each other.
 GENERATED_FROM_DAY = 2
+GROWTH_CREATE_FROM_DAY = 2200
 APP_CREATE_FROM_DAY = 2500
 PG_CREATE_FROM_DAY = 2800
 STORM_DAY = 3400
@@ -23,6 +24,13 @@ PG_CONFLICT_SEED_DAY = 3500
 HALLS_PER_VENUE = 4
 ROOMS_PER_HALL = 3
 BOOTHS_PER_ROOM = 2  # hall + 3 rooms + 6 booths = 10 spaces per hall
+
+# One large venue (the last in the manifest) for the venue-wide search:
+# 5 halls + 20 rooms + 80 booths = 105 bookable spaces.
+BIG_HALLS = 5
+BIG_ROOMS_PER_HALL = 4
+BIG_BOOTHS_PER_ROOM = 4
+BIG_TIMEZONE = "Europe/Berlin"
 
 
 def local(base: date, day: int, hour: int, tz: str) -> datetime:
