@@ -191,11 +191,11 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "venueos.common.schema.add_problem_responses",
     ],
-    "SECURITY": [{"bearerAuth": []}],
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {
-            "bearerAuth": {"type": "http", "scheme": "bearer"},
-        }
+    "ENUM_NAME_OVERRIDES": {
+        "BookingStatusEnum": "venueos.bookings.models.BookingStatus",
+        "EventStatusEnum": "venueos.events.models.EventStatus",
+        "RegistrationStatusEnum": "venueos.events.models.RegistrationStatus",
+        "RoleEnum": "venueos.accounts.models.Role",
     },
 }
 
