@@ -242,3 +242,13 @@ def test_timestamps_outside_the_supported_years_are_refused(manager, venue, stam
 def test_my_bookings_refuses_dates_it_cannot_handle(customer, query):
     response = client_for(customer).get(f"/api/v1/me/bookings/?{query}")
     assert_problem(response, 400, "invalid-date")
+
+
+def test_numbers_too_large_to_store_are_refused(manager, venue):
+    response = client_for(manager).patch(
+        f"/api/v1/venues/{venue.id}/",
+        '{"settings": {"a": 1e400}}',
+        content_type="application/json",
+    )
+    body = assert_problem(response, 400, "malformed-request")
+    assert "finite" in body["detail"]

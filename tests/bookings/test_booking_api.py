@@ -665,3 +665,25 @@ def test_booking_lists_cost_the_same_queries_however_long(
     with django_assert_num_queries(3):  # token, count, one page with space and owner
         response = client.get(path)
     assert response.json()["count"] == bookings
+
+
+def test_moving_into_a_space_that_needs_approval_makes_the_booking_pending(
+    venue, alice, manager
+):
+    room = make_space(venue, name="Room")
+    studio = make_space(venue, name="Studio", requires_approval=True)
+    mine = book(client_for(alice), room, at(DAY, "10:00"), at(DAY, "11:00")).json()
+    assert mine["status"] == "confirmed"
+    moved = client_for(alice).patch(
+        f"/api/v1/bookings/{mine['id']}/", {"space_id": str(studio.id)}, format="json"
+    )
+    assert moved.status_code == 200 and moved.json()["status"] == "pending"
+    by_manager = book(
+        client_for(manager), room, at(DAY, "12:00"), at(DAY, "13:00")
+    ).json()
+    moved = client_for(manager).patch(
+        f"/api/v1/bookings/{by_manager['id']}/",
+        {"space_id": str(studio.id)},
+        format="json",
+    )
+    assert moved.json()["status"] == "confirmed"

@@ -155,3 +155,55 @@ def test_closing_an_event_frees_its_space(manager, venue):
     hold = Booking.objects.get(pk=event["hold_booking_id"])
     assert hold.status == BookingStatus.CANCELLED
     assert _create(client, venue, space, start, name="Next").status_code == 201
+
+
+def test_an_events_hold_cannot_be_moved_or_cancelled_through_the_bookings_api(
+    manager, venue
+):
+    space = make_space(venue, capacity=50)
+    start = _start()
+    event = _create(client_for(manager), venue, space, start).json()
+    hold = Event.objects.get(pk=event["id"]).hold
+    client = client_for(manager)
+    moved = client.patch(
+        f"/api/v1/bookings/{hold.id}/",
+        {
+            "start_time": iso(start + timedelta(days=1)),
+            "end_time": iso(start + timedelta(days=1, hours=3)),
+        },
+        format="json",
+    )
+    assert moved.status_code == 409 and moved.json()["type"] == PROBLEM + "event-hold"
+    cancelled = client.delete(f"/api/v1/bookings/{hold.id}/")
+    assert (
+        cancelled.status_code == 409
+        and cancelled.json()["type"] == PROBLEM + "event-hold"
+    )
+    hold.refresh_from_db()
+    assert hold.status == BookingStatus.CONFIRMED and hold.start_time == start
+
+
+def test_an_event_that_occupies_a_space_lasts_at_most_a_day(manager, venue):
+    space = make_space(venue, capacity=50)
+    response = _create(client_for(manager), venue, space, _start(), hours=30)
+    assert response.status_code == 400
+    assert response.json()["type"] == PROBLEM + "event-too-long-for-space"
+    assert not Booking.objects.exists()
+    assert (
+        _create(client_for(manager), venue, None, _start(), hours=30).status_code == 201
+    )
+
+
+def test_venue_capacity_cannot_drop_below_an_open_event(manager, venue):
+    _create(client_for(manager), venue, None, _start())  # 40 places
+    response = client_for(manager).patch(
+        f"/api/v1/venues/{venue.id}/", {"max_capacity": 39}, format="json"
+    )
+    assert response.status_code == 409
+    assert response.json()["type"] == PROBLEM + "capacity-below-events"
+    assert (
+        client_for(manager)
+        .patch(f"/api/v1/venues/{venue.id}/", {"max_capacity": 40}, format="json")
+        .status_code
+        == 200
+    )

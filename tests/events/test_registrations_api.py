@@ -271,3 +271,24 @@ def test_oversold_events_reports_a_counter_that_disagrees(venue, customer):
     problems = oversold_events()
     assert len(problems) == 1
     assert str(event.id) in problems[0] and "tickets_sold=3" in problems[0]
+
+
+def test_no_sale_once_the_event_has_started(venue, customer):
+    from tests.events.helpers import make_event, start_now
+
+    event = make_event(venue)
+    start_now(event)
+    response = client_for(customer).post(
+        f"/api/v1/events/{event.id}/registrations/", {"quantity": 1}, format="json"
+    )
+    assert response.status_code == 409
+    assert response.json()["type"].endswith("/event-started")
+    event.refresh_from_db()
+    assert event.tickets_sold == 0
+
+
+def test_registration_lists_refuse_an_unknown_status(venue, customer):
+    response = client_for(customer).get(
+        "/api/v1/me/registrations/", {"status": "bogus"}
+    )
+    assert response.status_code == 400

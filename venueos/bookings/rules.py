@@ -57,6 +57,15 @@ def first_closure(
     return min(hits, key=lambda c: c.start_time, default=None)
 
 
+def check_capacity(space: Space, attendee_count: int) -> None:
+    if attendee_count > space.capacity:
+        raise _violation(
+            "over-capacity",
+            "attendee_count",
+            f"'{space.name}' holds at most {space.capacity} people.",
+        )
+
+
 def check_booking_rules(
     *,
     venue: Venue,
@@ -125,12 +134,7 @@ def check_booking_rules(
             "start_time",
             f"Bookings open at most {venue.booking_horizon_days} days ahead.",
         )
-    if attendee_count > space.capacity:
-        raise _violation(
-            "over-capacity",
-            "attendee_count",
-            f"'{space.name}' holds at most {space.capacity} people.",
-        )
+    check_capacity(space, attendee_count)
     if opening_hours is None:
         opening_hours = list(OpeningHours.objects.filter(venue_id=venue.id))
     if not within_opening_hours(list(opening_hours), zone, start, end):

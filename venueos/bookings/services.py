@@ -29,9 +29,9 @@ from django.utils import timezone
 from venueos.accounts.models import User
 from venueos.audit.services import audit_record
 from venueos.bookings.models import Booking, BookingStatus
-from venueos.bookings.rules import check_booking_rules
+from venueos.bookings.rules import check_booking_rules, check_capacity
 from venueos.common.permissions import manages_organization
-from venueos.common.problems import Conflict, PermissionDenied
+from venueos.common.problems import Conflict, InvalidInput, PermissionDenied
 from venueos.venues.models import Space
 from venueos.venues.selectors import space_ancestor_ids
 
@@ -54,6 +54,24 @@ AUDITED_FIELDS = [
 
 class BookingConflict(Conflict):
     slug, title = "booking-conflict", "Booking Conflict"
+
+
+class EventHoldLocked(Conflict):
+    slug, title = "event-hold", "Booking belongs to an event"
+
+
+def _refuse_event_hold(booking: Booking) -> None:
+    """An event's hold moves and ends with its event, never on its own: a hold
+    cancelled or moved here would free the hall under a sold-out concert."""
+    from venueos.events.models import Event
+
+    event = Event.objects.filter(hold_id=booking.pk).only("id", "name").first()
+    if event is not None:
+        raise EventHoldLocked(
+            f"This booking holds the space for the event '{event.name}'; change "
+            "or close the event instead.",
+            event_id=str(event.id),
+        )
 
 
 class InvalidBookingState(Conflict):
@@ -272,17 +290,23 @@ def booking_update(*, actor: User, booking: Booking, **changes: Any) -> Booking:
     attendee_count = changes.get("attendee_count", booking.attendee_count)
     if not booking.is_active:
         raise InvalidBookingState("A cancelled booking cannot be changed.")
+    _refuse_event_hold(booking)
     moved = (
         space.id != booking.space_id
         or start != booking.start_time
         or end != booking.end_time
     )
     if space.venue_id != booking.venue_id:
-        from venueos.common.problems import InvalidInput
-
         raise InvalidInput.field(
             "space_id", "A booking can move only within its venue."
         )
+    if (
+        space.id != booking.space_id
+        and space.requires_approval
+        and not manages_organization(actor, space.venue.organization_id)
+    ):
+        # Moving into a space that needs approval needs it like a new booking.
+        changes["status"] = BookingStatus.PENDING
     ancestors = space_ancestor_ids(space.id)
     if moved:
         check_booking_rules(
@@ -294,14 +318,8 @@ def booking_update(*, actor: User, booking: Booking, **changes: Any) -> Booking:
             attendee_count=attendee_count,
             now=timezone.now(),
         )
-    elif attendee_count > space.capacity:
-        from venueos.bookings.rules import _violation
-
-        raise _violation(
-            "over-capacity",
-            "attendee_count",
-            f"'{space.name}' holds at most {space.capacity} people.",
-        )
+    else:
+        check_capacity(space, attendee_count)
 
     @transaction.atomic(durable=True)
     def write() -> Booking:
@@ -366,6 +384,7 @@ def booking_cancel(*, actor: User, booking: Booking, reason: str = "") -> Bookin
     current = _lock_booking(booking.pk)
     if not current.is_active:
         raise InvalidBookingState("This booking is already cancelled.")
+    _refuse_event_hold(current)
     is_manager = manages_organization(actor, current.venue.organization_id)
     if not is_manager and current.end_time <= timezone.now():
         raise InvalidBookingState("A booking that has ended cannot be cancelled.")

@@ -11,7 +11,7 @@ from venueos.common.idempotency import idempotent_response
 from venueos.common.permissions import require_manager_of, require_signed_in
 from venueos.common.problems import PROBLEM_CONTENT_TYPE, InvalidInput
 from venueos.events import selectors, services
-from venueos.events.models import EventStatus
+from venueos.events.models import EventStatus, RegistrationStatus
 from venueos.events.serializers import (
     EventIn,
     EventOut,
@@ -140,6 +140,15 @@ class EventTransitionApi(APIView):
         return Response(EventOut(event).data)
 
 
+def _registration_status(request) -> str | None:
+    value = request.query_params.get("status") or None
+    if value is not None and value not in RegistrationStatus.values:
+        raise InvalidInput.field(
+            "status", f"Use one of: {', '.join(RegistrationStatus.values)}."
+        )
+    return value
+
+
 class EventRegistrationsApi(ListMixin, APIView):
     @extend_schema(
         parameters=[OpenApiParameter("status", str, enum=["active", "cancelled"])],
@@ -151,7 +160,7 @@ class EventRegistrationsApi(ListMixin, APIView):
         event = selectors.event_get(event_id, user=request.user)
         require_manager_of(request.user, event.organization_id)
         registrations = selectors.registration_list_for_event(
-            event.id, status=request.query_params.get("status")
+            event.id, status=_registration_status(request)
         )
         return self.paginated(registrations, RegistrationOut)
 
@@ -235,6 +244,6 @@ class MyRegistrationsApi(ListMixin, APIView):
     def get(self, request):
         require_signed_in(request.user)
         registrations = selectors.registration_list_for_user(
-            request.user, status=request.query_params.get("status")
+            request.user, status=_registration_status(request)
         )
         return self.paginated(registrations, RegistrationOut)

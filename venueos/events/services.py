@@ -22,7 +22,7 @@ by the conditional UPDATEs here, so a stale in-memory copy cannot overwrite it.
 from __future__ import annotations
 
 import functools
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -47,7 +47,7 @@ from venueos.events.models import (
     Registration,
     RegistrationStatus,
 )
-from venueos.venues.models import Space, Venue
+from venueos.venues.models import MAX_BOOKING_MINUTES, Space, Venue
 
 EVENT_FIELDS = [
     "name",
@@ -197,6 +197,14 @@ def _validate_event(
                 "capacity",
                 f"Capacity exceeds the space's capacity ({space.capacity}).",
                 slug="capacity-too-large",
+            )
+        if end_at - start_at > timedelta(minutes=MAX_BOOKING_MINUTES):
+            # The space is held by one booking, and a booking lasts at most 24 h.
+            raise InvalidInput.field(
+                "end_at",
+                "An event that occupies a space lasts at most 24 hours; create one "
+                "event per day, or leave the space unset.",
+                slug="event-too-long-for-space",
             )
 
 
@@ -442,13 +450,17 @@ def _check_quantity(quantity: int) -> None:
         )
 
 
-def _refusal(status: str, capacity: int, sold: int, quantity: int) -> Conflict | None:
+def _refusal(
+    status: str, capacity: int, sold: int, quantity: int, started: bool
+) -> Conflict | None:
     """Why a sale of `quantity` cannot happen in this state (None: it could)."""
     if status != EventStatus.ON_SALE:
         return NotOnSale(
             f"Registrations are not open (the event is '{status}').",
             event_status=status,
         )
+    if started:
+        return EventStarted("The event has started; registrations are closed.")
     available = max(capacity - sold, 0)
     if quantity <= available:
         return None
@@ -464,7 +476,8 @@ def _why_not_sold(event_id, quantity: int) -> Problem:
     """Read the latest committed state to explain a refused sale."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT status, capacity, tickets_sold FROM events_event WHERE id = %s",
+            "SELECT status, capacity, tickets_sold, start_at <= now() "
+            "FROM events_event WHERE id = %s",
             [event_id],
         )
         row = cursor.fetchone()
@@ -472,9 +485,10 @@ def _why_not_sold(event_id, quantity: int) -> Problem:
         return NotFound("No such event.")
     # Fits now but was refused a moment ago (a cancellation or capacity change
     # committed in between): still a sold-out answer, with what is left now.
-    return _refusal(*row, quantity) or SoldOut(
+    status, capacity, sold, started = row
+    return _refusal(status, capacity, sold, quantity, started) or SoldOut(
         "The places were taken meanwhile; try again.",
-        available=max(row[1] - row[2], 0),
+        available=max(capacity - sold, 0),
     )
 
 
@@ -529,6 +543,7 @@ def registration_create(
             """
             UPDATE events_event SET tickets_sold = tickets_sold + %s
             WHERE id = %s AND status = 'on_sale' AND tickets_sold + %s <= capacity
+              AND start_at > now()
             RETURNING tickets_sold
             """,
             [quantity, event.pk, quantity],
@@ -555,15 +570,15 @@ def _registration_create_for_update(
     _set_lock_timeout()
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT status, capacity, tickets_sold FROM events_event "
-            "WHERE id = %s FOR NO KEY UPDATE",
+            "SELECT status, capacity, tickets_sold, start_at <= now() "
+            "FROM events_event WHERE id = %s FOR NO KEY UPDATE",
             [event.pk],
         )
         row = cursor.fetchone()
         if row is None:
             raise NotFound("No such event.")
-        status, capacity, sold = row
-        refusal = _refusal(status, capacity, sold, quantity)
+        status, capacity, sold, started = row
+        refusal = _refusal(status, capacity, sold, quantity, started)
         if refusal is not None:
             raise refusal
         cursor.execute(

@@ -133,6 +133,8 @@ def venue_update(*, venue: Venue, actor: User, **updates: Any) -> Venue:
     old, new = changed_fields(venue, VENUE_FIELDS, updates)
     if not new:
         return venue
+    if "max_capacity" in new:
+        _refuse_capacity_below_events(venue, new["max_capacity"])
     if (
         "slug" in new
         and Venue.objects.filter(
@@ -158,6 +160,26 @@ def venue_update(*, venue: Venue, actor: User, **updates: Any) -> Venue:
         new=new,
     )
     return venue
+
+
+def _refuse_capacity_below_events(venue: Venue, max_capacity: int) -> None:
+    """An event never holds more people than its venue (design.md §2)."""
+    from venueos.events.models import Event, EventStatus
+
+    largest = (
+        Event.objects.filter(venue=venue, capacity__gt=max_capacity)
+        .exclude(status=EventStatus.CLOSED)
+        .order_by("-capacity")
+        .values_list("capacity", flat=True)
+        .first()
+    )
+    if largest is not None:
+        raise Conflict(
+            f"An open event of this venue has {largest} places; lower its capacity "
+            "or close it before lowering max_capacity below that.",
+            slug="capacity-below-events",
+            title="Capacity below events",
+        )
 
 
 @transaction.atomic
