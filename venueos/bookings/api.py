@@ -17,7 +17,7 @@ from venueos.bookings.serializers import (
     HistoryEntryOut,
     booking_json,
 )
-from venueos.common.api import ListMixin, parse
+from venueos.common.api import ListMixin, parse, parse_uuid
 from venueos.common.idempotency import idempotent_response
 from venueos.common.permissions import manages_organization, require_signed_in
 from venueos.common.problems import InvalidInput, PermissionDenied
@@ -50,17 +50,10 @@ def _status_filter(value: str | None) -> str | None:
 
 
 def _uuid_param(request, *names: str):
-    from uuid import UUID
-
+    """The first of `names` given in the query string, as a UUID."""
     for name in names:
-        value = request.query_params.get(name)
-        if value:
-            try:
-                return UUID(value)
-            except ValueError as exc:
-                raise InvalidInput.field(
-                    name, f"'{value[:50]}' is not a valid UUID."
-                ) from exc
+        if value := request.query_params.get(name):
+            return parse_uuid(value, name)
     return None
 
 

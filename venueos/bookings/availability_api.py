@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from venueos.bookings.availability import space_availability
+from venueos.common.api import parse_uuid
 from venueos.common.problems import InvalidInput
 from venueos.common.timeutils import AwareDateTimeField, parse_aware
 from venueos.venues.models import Space, Venue
@@ -70,13 +71,7 @@ def _required_time(params, name: str):
 
 
 def _uuid(params, name: str) -> UUID:
-    value = params.get(name, "")
-    try:
-        return UUID(value)
-    except ValueError as exc:
-        raise _invalid(
-            name, f"'{value[:50]}' is not a valid UUID.", "invalid-id"
-        ) from exc
+    return parse_uuid(params.get(name, ""), name, slug="invalid-id")
 
 
 def _positive_int(params, name: str, slug: str) -> int | None:

@@ -38,13 +38,11 @@ from venueos.audit.services import _jsonable
 from venueos.bookings.models import Booking, BookingStatus
 from venueos.bookings.rules import BookingRuleViolation, check_booking_rules
 from venueos.bookings.services import (
-    EXCLUSION_VIOLATION,
-    LOSING_SQLSTATES,
     BookingConflict,
     _lock_space_paths,
     _snapshot,
-    _sqlstate,
 )
+from venueos.common.db import EXCLUSION_VIOLATION, LOSING_SQLSTATES, sqlstate
 from venueos.common.middleware import current_request
 from venueos.common.permissions import require_manager_of
 from venueos.venues.models import Closure, OpeningHours, Space, Venue
@@ -183,14 +181,14 @@ def _import_batch(*, actor: User, batch: list[BookingImportRow], label: str) -> 
     try:
         write()
     except DatabaseError as exc:
-        sqlstate = _sqlstate(exc)
-        if sqlstate == EXCLUSION_VIOLATION:
+        state = sqlstate(exc)
+        if state == EXCLUSION_VIOLATION:
             raise BookingConflict(
                 f"In {label} a booking overlaps another one (already stored, or "
                 "of the same batch) on its space or a space containing it or "
                 "inside it. Nothing of this batch was stored."
             ) from exc
-        if sqlstate in LOSING_SQLSTATES:
+        if state in LOSING_SQLSTATES:
             raise BookingConflict(
                 f"The spaces of {label} are busy with other bookings right now; "
                 "nothing of this batch was stored. Try it again."

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
@@ -30,14 +29,17 @@ from venueos.accounts.models import User
 from venueos.audit.services import audit_record
 from venueos.bookings.models import Booking, BookingStatus
 from venueos.bookings.rules import check_booking_rules, check_capacity
+from venueos.common.db import (
+    EXCLUSION_VIOLATION,
+    LOSING_SQLSTATES,
+    bound_lock_waits,
+    lock_timeout,
+    sqlstate,
+)
 from venueos.common.permissions import manages_organization
 from venueos.common.problems import Conflict, InvalidInput, PermissionDenied
 from venueos.venues.models import Space
 from venueos.venues.selectors import space_ancestor_ids
-
-# SQLSTATEs that mean "someone else holds this time" rather than a bug.
-EXCLUSION_VIOLATION = "23P01"
-LOSING_SQLSTATES = {EXCLUSION_VIOLATION, "40P01", "55P03"}  # + deadlock, lock timeout
 
 AUDITED_FIELDS = [
     "space_id",
@@ -94,16 +96,6 @@ def advisory_key(space_id: uuid.UUID) -> int:
     return int.from_bytes(space_id.bytes[:8], "big", signed=True)
 
 
-def _lock_timeout() -> str:
-    return f"{settings.VENUEOS_LOCK_TIMEOUT_MS}ms"
-
-
-def _bound_lock_waits() -> None:
-    """Every lock wait of this transaction (rows included) ends in lock_timeout."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [_lock_timeout()])
-
-
 _LOCKS_PER_STATEMENT = 1000
 
 
@@ -131,13 +123,8 @@ def _lock_space_paths(paths: list[tuple[uuid.UUID, list[uuid.UUID]]]) -> None:
             calls = ", ".join(f"{wanted[key]}(%s)" for key in chunk)
             cursor.execute(
                 f"SELECT set_config('lock_timeout', %s, true), {calls}",
-                [_lock_timeout(), *chunk],
+                [lock_timeout(), *chunk],
             )
-
-
-def _sqlstate(exc: BaseException) -> str | None:
-    cause = exc.__cause__ or exc.__context__
-    return getattr(cause, "sqlstate", None)
 
 
 def _snapshot(booking: Booking) -> dict[str, Any]:
@@ -158,14 +145,14 @@ def _current_conflicts(context: ConflictContext) -> list:
 def _conflict_problem(
     context: ConflictContext,
     actor: User,
-    sqlstate: str | None,
+    state: str | None,
     conflicts: list | None = None,
 ) -> BookingConflict:
     from venueos.bookings.selectors import conflict_body
 
     if conflicts is None:
         conflicts = _current_conflicts(context)
-    if sqlstate == EXCLUSION_VIOLATION or conflicts:
+    if state == EXCLUSION_VIOLATION or conflicts:
         detail = (
             f"'{context.space.name}' (or a space containing it or inside it) is already "
             "booked for part of that time."
@@ -191,11 +178,11 @@ def _run_losing_as_conflict(context: ConflictContext, actor: User, write):
     try:
         return write()
     except DatabaseError as exc:
-        sqlstate = _sqlstate(exc)
-        if sqlstate not in LOSING_SQLSTATES:
+        state = sqlstate(exc)
+        if state not in LOSING_SQLSTATES:
             raise
     # Outside the failed transaction now: read the winner for the 409 body.
-    raise _conflict_problem(context, actor, sqlstate)
+    raise _conflict_problem(context, actor, state)
 
 
 def _resolve_owner(*, actor: User, space: Space, owner: User | None) -> User:
@@ -219,10 +206,9 @@ def booking_create(
     attendee_count: int = 1,
     external_meeting_url: str = "",
     owner: User | None = None,
-    before_commit=None,
 ) -> Booking:
-    """Create a booking; `before_commit(booking)` runs inside its transaction
-    (the API stores the idempotent response there)."""
+    """Create a booking (pending if the space needs approval and the actor
+    does not manage the venue); 400 for a broken rule, 409 if the time is taken."""
     owner = _resolve_owner(actor=actor, space=space, owner=owner)
     ancestors = space_ancestor_ids(space.id)
     check_booking_rules(
@@ -265,8 +251,6 @@ def booking_create(
             actor=actor,
             new=_snapshot(booking),
         )
-        if before_commit is not None:
-            before_commit(booking)
         return booking
 
     context = ConflictContext(space, start_time, end_time, attendee_count, None)
@@ -274,7 +258,7 @@ def booking_create(
 
 
 def _lock_booking(booking_id) -> Booking:
-    _bound_lock_waits()
+    bound_lock_waits()
     return (
         Booking.objects.select_for_update(of=("self",))
         .select_related("space", "venue", "user")
@@ -368,7 +352,7 @@ def _busy_as_conflict(service):
         try:
             return service(*args, **kwargs)
         except DatabaseError as exc:
-            if _sqlstate(exc) not in LOSING_SQLSTATES:
+            if sqlstate(exc) not in LOSING_SQLSTATES:
                 raise
             raise InvalidBookingState(
                 "Someone else is changing this booking right now; try again."
@@ -446,10 +430,10 @@ def _hold_write(write, *, actor: User, context: ConflictContext):
         with transaction.atomic():  # a savepoint: the caller's transaction survives
             return write()
     except DatabaseError as exc:
-        sqlstate = _sqlstate(exc)
-        if sqlstate not in LOSING_SQLSTATES:
+        state = sqlstate(exc)
+        if state not in LOSING_SQLSTATES:
             raise
-        if sqlstate != EXCLUSION_VIOLATION:
+        if state != EXCLUSION_VIOLATION:
             raise BookingConflict("The space is busy right now; try again.") from exc
     raise _conflict_problem(context, actor, EXCLUSION_VIOLATION)
 

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from rest_framework import serializers
 
 from venueos.common.pagination import LimitOffsetPagination
 from venueos.common.problems import InvalidInput
+
+
+def parse_uuid(value: str, field: str, *, slug: str | None = None) -> UUID:
+    """A UUID from a query parameter; anything else is a 400 naming the field."""
+    try:
+        return UUID(value)
+    except ValueError as exc:
+        raise InvalidInput.field(
+            field, f"'{value[:50]}' is not a valid UUID.", slug=slug
+        ) from exc
 
 
 def parse(serializer_class: type[serializers.Serializer], data: Any, **kwargs) -> dict:

@@ -1,12 +1,10 @@
-import uuid
-
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from venueos.common.api import ListMixin, parse
+from venueos.common.api import ListMixin, parse, parse_uuid
 from venueos.common.idempotency import idempotent_response
 from venueos.common.permissions import require_manager_of, require_signed_in
 from venueos.common.problems import PROBLEM_CONTENT_TYPE, InvalidInput
@@ -39,15 +37,6 @@ def _space_in(venue_id, space_id) -> Space | None:
     return space
 
 
-def _uuid_param(value: str | None, field: str) -> uuid.UUID | None:
-    if not value:
-        return None
-    try:
-        return uuid.UUID(value)
-    except ValueError as exc:
-        raise InvalidInput.field(field, f"'{value[:64]}' is not a UUID.") from exc
-
-
 class EventListCreateApi(ListMixin, APIView):
     @extend_schema(
         parameters=[
@@ -68,7 +57,7 @@ class EventListCreateApi(ListMixin, APIView):
             raise InvalidInput.field(
                 "status", f"Must be one of {', '.join(EventStatus.values)}."
             )
-        venue_id = _uuid_param(params.get("venue_id"), "venue_id")
+        venue_id = params.get("venue_id") and parse_uuid(params["venue_id"], "venue_id")
         events = selectors.event_list(
             user=request.user,
             venue_id=venue_id,

@@ -25,13 +25,18 @@ import functools
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
 from venueos.accounts.models import User
 from venueos.audit.services import audit_record, changed_fields
+from venueos.common.db import (
+    BUSY_SQLSTATES,
+    bound_lock_waits,
+    constraint_name,
+    sqlstate,
+)
 from venueos.common.permissions import manages_organization, require_manager_of
 from venueos.common.problems import (
     Conflict,
@@ -71,9 +76,6 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     EventStatus.CLOSED: frozenset(),
 }
 
-_LOCK_NOT_AVAILABLE = "55P03"
-_DEADLOCK_DETECTED = "40P01"
-
 
 class InvalidTransition(Conflict):
     slug, title = "invalid-transition", "Invalid status transition"
@@ -110,23 +112,6 @@ class Busy(Conflict):
 # --- plumbing ---------------------------------------------------------------
 
 
-def _set_lock_timeout() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config('lock_timeout', %s, true)",
-            [f"{int(settings.VENUEOS_LOCK_TIMEOUT_MS)}ms"],
-        )
-
-
-def _sqlstate(exc: Exception) -> str | None:
-    return getattr(exc.__cause__, "sqlstate", None)
-
-
-def _constraint(exc: Exception) -> str | None:
-    diag = getattr(exc.__cause__, "diag", None)
-    return getattr(diag, "constraint_name", None)
-
-
 def _busy_translated(function):
     """Outside the transaction: a lock timeout or deadlock that rolled the
     transaction back becomes a 409 the client may retry."""
@@ -136,7 +121,7 @@ def _busy_translated(function):
         try:
             return function(*args, **kwargs)
         except OperationalError as exc:
-            if _sqlstate(exc) in {_LOCK_NOT_AVAILABLE, _DEADLOCK_DETECTED}:
+            if sqlstate(exc) in BUSY_SQLSTATES:
                 raise Busy(
                     "The event is busy right now (lock wait too long); nothing was "
                     "changed, please retry.",
@@ -244,7 +229,7 @@ def event_create(
         raise InvalidInput.field(
             "start_at", "An event cannot start in the past.", slug="in-the-past"
         )
-    _set_lock_timeout()
+    bound_lock_waits()
     slug = slug or slugify(name)[:100] or "event"
     if Event.objects.filter(organization_id=venue.organization_id, slug=slug).exists():
         raise _slug_taken(slug)
@@ -273,7 +258,7 @@ def event_create(
         with transaction.atomic():
             event.save(force_insert=True)
     except IntegrityError as exc:
-        if _constraint(exc) == "event_slug_unique_per_org":
+        if constraint_name(exc) == "event_slug_unique_per_org":
             raise _slug_taken(slug) from exc
         raise
     audit_record(
@@ -299,7 +284,7 @@ def event_update(
     (a sale racing this update either commits first and makes it fail, or waits
     for it and is measured against the new capacity)."""
     require_manager_of(actor, event.organization_id)
-    _set_lock_timeout()
+    bound_lock_waits()
     event = (
         Event.objects.select_for_update(no_key=True, of=("self",))
         .select_related("venue", "space", "hold")
@@ -347,12 +332,12 @@ def event_update(
             # Never tickets_sold: only the conditional UPDATEs write it.
             event.save(update_fields=[*new, "hold", "updated_at"])
     except IntegrityError as exc:
-        if _constraint(exc) == "event_tickets_within_capacity":
+        if constraint_name(exc) == "event_tickets_within_capacity":
             raise CapacityBelowSold(
                 "Places were sold meanwhile; the capacity cannot be lower than the "
                 "number sold."
             ) from exc
-        if _constraint(exc) == "event_slug_unique_per_org":
+        if constraint_name(exc) == "event_slug_unique_per_org":
             raise _slug_taken(event.slug) from exc
         raise
     audit_record(
@@ -397,7 +382,7 @@ def _sync_hold(event: Event, *, actor: User, moved: set[str]) -> None:
 @transaction.atomic(durable=True)
 def event_transition(*, event: Event, actor: User, status: str) -> Event:
     require_manager_of(actor, event.organization_id)
-    _set_lock_timeout()
+    bound_lock_waits()
     event = (
         Event.objects.select_for_update(no_key=True, of=("self",))
         .select_related("hold")
@@ -499,12 +484,12 @@ def _translate_registration_error(function):
             return function(*args, **kwargs)
         except IntegrityError as exc:
             # The whole transaction rolled back, the sale included.
-            if _constraint(exc) == "registration_one_active_per_attendee":
+            if constraint_name(exc) == "registration_one_active_per_attendee":
                 raise AlreadyRegistered(
                     "You already have a registration for this event; cancel it "
                     "to register again with another quantity."
                 ) from exc
-            if _constraint(exc) == "event_tickets_within_capacity":
+            if constraint_name(exc) == "event_tickets_within_capacity":
                 raise SoldOut("No places left.", available=0) from exc
             raise
 
@@ -537,7 +522,7 @@ def registration_create(
 ) -> Registration:
     """Sell `quantity` places of an on-sale event to `actor` (the attendee)."""
     _check_quantity(quantity)
-    _set_lock_timeout()
+    bound_lock_waits()
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -567,7 +552,7 @@ def _registration_create_for_update(
     UPDATE (tests/events/test_concurrency.py): every attempt, losers included,
     takes the event row lock and waits its turn."""
     _check_quantity(quantity)
-    _set_lock_timeout()
+    bound_lock_waits()
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT status, capacity, tickets_sold, start_at <= now() "
@@ -598,7 +583,7 @@ def registration_cancel(*, registration: Registration, actor: User) -> Registrat
     is_attendee = actor.pk == registration.attendee_id
     if not is_attendee and not manages_organization(actor, event.organization_id):
         raise PermissionDenied("Only the attendee or the event's managers may cancel.")
-    _set_lock_timeout()
+    bound_lock_waits()
     with connection.cursor() as cursor:
         # Event row first (lock order), so its start time cannot move meanwhile.
         cursor.execute(
