@@ -817,3 +817,31 @@ def test_space_search_costs_a_fixed_number_of_queries(
     with django_assert_num_queries(5):
         response = anon_client.get(SEARCH, params)
     assert response.status_code == 200
+
+
+def test_fast_availability_json_matches_the_documented_serializer(org):
+    """The API renders results with `availability_json`; the schema documents
+    `SpaceAvailabilityOut`. They must never drift apart."""
+    from venueos.bookings.availability import space_availability
+    from venueos.bookings.availability_api import (
+        SpaceAvailabilityOut,
+        availability_json,
+    )
+
+    venue = make_venue(org, timezone="Europe/Berlin")
+    hall = make_space(venue, name="Hall", features=["stage"])
+    room = make_space(venue, hall, name="Room")
+    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(
+        days=3
+    )
+    Booking.objects.create(
+        venue=venue, space=room, user=make_user(), created_by=make_user(),
+        start_time=start + timedelta(hours=2), end_time=start + timedelta(hours=3), title="x",
+    )  # fmt: skip
+    results = space_availability(
+        spaces=[hall, room], start=start, end=start + timedelta(days=1)
+    )
+    assert any(result.available_slots for result in results)
+    assert [availability_json(r) for r in results] == SpaceAvailabilityOut(
+        results, many=True
+    ).data

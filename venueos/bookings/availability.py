@@ -49,6 +49,7 @@ Interval = tuple[datetime, datetime]
 _MINUTE = timedelta(minutes=1)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # next_available: the first fetch reaches this far past the window, then chunks grow.
+_FIRST_READ = timedelta(days=1)
 _LOOKAHEAD = timedelta(days=7)
 _NEXT_CHUNKS = (
     timedelta(days=30),
@@ -459,9 +460,12 @@ def space_availability(
     latest_possible = max(
         policies[space.id].horizon + durations[space.id] for space in searching
     )
+    # The first read covers the window only (at least a day): every space with
+    # room inside it has its next_available there too. Only spaces without
+    # one read further, a week and then longer chunks at a time.
     low = earliest
-    high = min(max(end, earliest) + _LOOKAHEAD, latest_possible)
-    chunks = iter(_NEXT_CHUNKS)
+    high = min(max(end, earliest + _FIRST_READ), latest_possible)
+    chunks = iter((_LOOKAHEAD, *_NEXT_CHUNKS))
     first_pass = True
     while searching and low < high:
         blocked = snapshot.blocked(searching, low, high)
