@@ -43,6 +43,7 @@ from bench.datagen import leaves_of
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
+HISTORY_MARKER = "<!-- history: kept by make bench -->"
 HOST = "127.0.0.1"
 BIN = Path(sys.executable).parent
 
@@ -940,7 +941,12 @@ connections (PostgreSQL's `max_connections` is 500), not one per attempt.
   rightly report).
 """
     (ROOT / "docs").mkdir(exist_ok=True)
-    (ROOT / "docs" / "benchmarks.md").write_text(text)
+    report = ROOT / "docs" / "benchmarks.md"
+    # The hand-written history below the marker (profiles, before/after) stays.
+    history = ""
+    if report.exists() and HISTORY_MARKER in report.read_text():
+        history = report.read_text().split(HISTORY_MARKER, 1)[1]
+    report.write_text(text + ("\n" + HISTORY_MARKER + history if history else ""))
 
 
 # ---------------------------------------------------------------------- main
