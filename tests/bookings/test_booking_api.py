@@ -520,6 +520,7 @@ def test_idempotency_key_replays_the_first_response(tree, alice):
     )
     assert first.status_code == again.status_code == 201
     assert first.json() == again.json()
+    assert "Idempotent-Replayed" not in first and again["Idempotent-Replayed"] == "true"
     assert Booking.objects.count() == 1
     other = client.post(
         "/api/v1/bookings/",

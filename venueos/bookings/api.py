@@ -1,7 +1,7 @@
 from datetime import UTC, datetime, time, timedelta
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -20,7 +20,7 @@ from venueos.bookings.serializers import (
 from venueos.common.api import ListMixin, parse, parse_uuid
 from venueos.common.idempotency import idempotent_response
 from venueos.common.permissions import manages_organization, require_signed_in
-from venueos.common.problems import InvalidInput, PermissionDenied
+from venueos.common.problems import PROBLEM_CONTENT_TYPE, InvalidInput, PermissionDenied
 from venueos.common.timeutils import parse_aware, parse_day
 from venueos.venues.models import Space
 
@@ -96,7 +96,17 @@ class BookingListCreateApi(ListMixin, APIView):
     @extend_schema(
         request=BookingCreateIn,
         parameters=[IDEMPOTENCY_HEADER],
-        responses={201: BookingOut},
+        responses={
+            201: BookingOut,
+            409: OpenApiResponse(
+                description="`booking-conflict`, with `conflicting_booking` and "
+                "`suggested_alternatives`"
+            ),
+            422: OpenApiResponse(
+                description="`idempotency-key-reused`: the key was used with "
+                "another body"
+            ),
+        },
         tags=TAGS,
     )
     def post(self, request):
@@ -104,7 +114,7 @@ class BookingListCreateApi(ListMixin, APIView):
         key = request.headers.get("Idempotency-Key")
         if key is None:
             return self._create(user, request.data)
-        status_code, body, _ = idempotent_response(
+        status_code, body, replayed = idempotent_response(
             user=user,
             scope="bookings.create",
             key=key,
@@ -113,11 +123,12 @@ class BookingListCreateApi(ListMixin, APIView):
             else {"body": request.data},
             produce=lambda: self._produce(user, request.data),
         )
-        if status_code >= 400:
-            return Response(
-                body, status=status_code, content_type="application/problem+json"
-            )
-        return Response(body, status=status_code)
+        return Response(
+            body,
+            status=status_code,
+            content_type=PROBLEM_CONTENT_TYPE if status_code >= 400 else None,
+            headers={"Idempotent-Replayed": "true"} if replayed else None,
+        )
 
     def _produce(self, user, data) -> tuple[int, dict]:
         response = self._create(user, data)
