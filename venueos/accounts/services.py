@@ -15,7 +15,13 @@ from django.utils.text import slugify
 
 from venueos.accounts.models import ApiToken, Organization, Role, User
 from venueos.common.permissions import require_admin
-from venueos.common.problems import Conflict, InvalidInput, NotAuthenticated, NotFound
+from venueos.common.problems import (
+    Conflict,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    SlugTaken,
+)
 
 TOKEN_PREFIX = "vos_"
 
@@ -81,9 +87,7 @@ def organization_create(
     slug = slug or slugify(name)[:100]
     if not slug:
         raise InvalidInput.field("slug", "Give a slug of letters, digits and hyphens.")
-    taken = Conflict(
-        f"Organization slug '{slug}' is taken.", slug="slug-taken", title="Slug taken"
-    )
+    taken = SlugTaken(f"Organization slug '{slug}' is taken.")
     if Organization.objects.filter(slug=slug).exists():
         raise taken
     try:

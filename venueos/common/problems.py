@@ -86,6 +86,12 @@ class Conflict(Problem):
     status, slug, title = 409, "conflict", "Conflict"
 
 
+class SlugTaken(Conflict):
+    """A slug (organization, venue, event) already used where it must be unique."""
+
+    slug, title = "slug-taken", "Slug taken"
+
+
 class IdempotencyMismatch(Problem):
     status, slug, title = 422, "idempotency-key-reused", "Idempotency key reused"
 

@@ -44,6 +44,7 @@ from venueos.common.problems import (
     NotFound,
     PermissionDenied,
     Problem,
+    SlugTaken,
 )
 from venueos.events.models import (
     MAX_REGISTRATION_QUANTITY,
@@ -142,11 +143,9 @@ def _hold_title(event: Event) -> str:
     return f"Event: {event.name}"[:200]
 
 
-def _slug_taken(slug: str) -> Conflict:
-    return Conflict(
-        f"Slug '{slug}' is already used by another event of this organization.",
-        slug="slug-taken",
-        title="Slug taken",
+def _slug_taken(slug: str) -> SlugTaken:
+    return SlugTaken(
+        f"Slug '{slug}' is already used by another event of this organization."
     )
 
 

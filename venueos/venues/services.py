@@ -17,7 +17,7 @@ from django.utils.text import slugify
 from venueos.accounts.models import Organization, User
 from venueos.audit.services import audit_record, changed_fields
 from venueos.common.permissions import require_manager_of
-from venueos.common.problems import Conflict, InvalidInput
+from venueos.common.problems import Conflict, InvalidInput, SlugTaken
 from venueos.common.timeutils import valid_timezone
 from venueos.venues.models import (
     MAX_BOOKING_MINUTES,
@@ -85,12 +85,8 @@ def _validate_policy(values: dict[str, Any]) -> None:
         )
 
 
-def _slug_taken(slug: str) -> Conflict:
-    return Conflict(
-        f"Slug '{slug}' is already used in this organization.",
-        slug="slug-taken",
-        title="Slug taken",
-    )
+def _slug_taken(slug: str) -> SlugTaken:
+    return SlugTaken(f"Slug '{slug}' is already used in this organization.")
 
 
 @transaction.atomic
