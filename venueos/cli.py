@@ -44,9 +44,12 @@ def cmd_createuser(args) -> int:
 
     organization = None
     if args.organization:
-        organization = services.organization_get_or_create(slug=args.organization)
+        organization = services.organization_get_or_create(
+            actor=None, slug=args.organization
+        )
     try:
         user = services.user_create(
+            actor=None,  # the operator at the command line
             email=args.email,
             password=args.password,
             full_name=args.full_name or args.email.split("@")[0],

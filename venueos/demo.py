@@ -48,6 +48,7 @@ def load_demo() -> bool:
         if demo_present():
             return False
         admin = accounts.user_create(
+            actor=None,  # the operator: the first administrator
             email=ADMIN_EMAIL,
             password=_PASSWORDS[ADMIN_EMAIL],
             full_name="Ada Admin",

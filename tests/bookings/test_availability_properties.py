@@ -24,9 +24,9 @@ from venueos.bookings.availability import (
     grid_ceil,
     grid_floor,
     space_availability,
-    suggest_alternatives,
 )
 from venueos.bookings.models import Booking
+from venueos.bookings.suggestions import suggest_alternatives
 from venueos.common.timeutils import local_wall_time, on_grid
 from venueos.venues.models import Closure, OpeningHours
 

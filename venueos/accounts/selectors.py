@@ -1,12 +1,21 @@
+from django.db.models import QuerySet
+
 from venueos.accounts.models import ApiToken, Organization, User
+from venueos.common.permissions import require_admin
 
 
 def token_list_for_user(user: User):
     return ApiToken.objects.filter(user=user, revoked_at__isnull=True)
 
 
-def organization_list():
+def organization_list(*, user) -> QuerySet:
+    """Every organization, for administrators."""
+    require_admin(user)
     return Organization.objects.all()
+
+
+def organization_find(organization_id) -> Organization | None:
+    return Organization.objects.filter(pk=organization_id).first()
 
 
 def user_by_id(user_id) -> User | None:

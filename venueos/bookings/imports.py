@@ -29,20 +29,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
 
-from django.db import DatabaseError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from venueos.accounts.models import User
 from venueos.audit.models import AuditEntry
 from venueos.audit.services import _jsonable
+from venueos.bookings.conflicts import BookingConflict
 from venueos.bookings.models import Booking, BookingStatus
 from venueos.bookings.rules import BookingRuleViolation, check_booking_rules
-from venueos.bookings.services import (
-    BookingConflict,
-    _lock_space_paths,
-    _snapshot,
-)
-from venueos.common.db import EXCLUSION_VIOLATION, LOSING_SQLSTATES, sqlstate
+from venueos.bookings.services import _snapshot
+from venueos.common.locking import EXCLUSION_VIOLATION, lock_space_paths, lost_race_as
 from venueos.common.middleware import current_request
 from venueos.common.permissions import require_manager_of
 from venueos.venues.models import Closure, OpeningHours, Space, Venue
@@ -161,7 +158,7 @@ def _import_batch(*, actor: User, batch: list[BookingImportRow], label: str) -> 
 
     @transaction.atomic(durable=True)
     def write() -> None:
-        _lock_space_paths(list(ancestors.items()))
+        lock_space_paths(ancestors.items())
         Booking.objects.bulk_create(bookings)
         AuditEntry.objects.bulk_create(
             AuditEntry(
@@ -178,22 +175,20 @@ def _import_batch(*, actor: User, batch: list[BookingImportRow], label: str) -> 
             for booking in bookings
         )
 
-    try:
-        write()
-    except DatabaseError as exc:
-        state = sqlstate(exc)
+    def lost(state: str) -> BookingConflict:
         if state == EXCLUSION_VIOLATION:
-            raise BookingConflict(
+            return BookingConflict(
                 f"In {label} a booking overlaps another one (already stored, or "
                 "of the same batch) on its space or a space containing it or "
                 "inside it. Nothing of this batch was stored."
-            ) from exc
-        if state in LOSING_SQLSTATES:
-            raise BookingConflict(
-                f"The spaces of {label} are busy with other bookings right now; "
-                "nothing of this batch was stored. Try it again."
-            ) from exc
-        raise
+            )
+        return BookingConflict(
+            f"The spaces of {label} are busy with other bookings right now; "
+            "nothing of this batch was stored. Try it again."
+        )
+
+    with lost_race_as(lost):
+        write()
     return len(bookings)
 
 

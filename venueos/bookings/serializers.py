@@ -163,3 +163,57 @@ def booking_json(booking: Booking) -> dict:
         "cancelled_at": _stamp(booking.cancelled_at),
         "cancellation_reason": booking.cancellation_reason,
     }
+
+
+class AvailabilitySpaceOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    venue_id = serializers.UUIDField()
+    capacity = serializers.IntegerField()
+    features = serializers.ListField(child=serializers.CharField())
+
+
+class AvailableSlotOut(serializers.Serializer):
+    start_time = AwareDateTimeField()
+    end_time = AwareDateTimeField()
+    duration_minutes = serializers.IntegerField()
+
+
+class SpaceAvailabilityOut(serializers.Serializer):
+    space = AvailabilitySpaceOut()
+    facility = AvailabilitySpaceOut(
+        source="space", help_text="Alias of `space` (Phase 1 name)."
+    )
+    available_slots = AvailableSlotOut(many=True)
+    next_available = AwareDateTimeField(
+        allow_null=True,
+        help_text="First start at or after the window's start (up to the booking "
+        "horizon) where `duration` fits; null if none.",
+    )
+
+
+def availability_json(result) -> dict:
+    """`SpaceAvailabilityOut`, built directly: a venue search renders hundreds of
+    slots, where DRF's per-field machinery costs more than the search itself.
+    A test keeps the two identical."""
+    space = result.space
+    space_json = {
+        "id": str(space.id),
+        "name": space.name,
+        "venue_id": str(space.venue_id),
+        "capacity": space.capacity,
+        "features": list(space.features),
+    }
+    return {
+        "space": space_json,
+        "facility": dict(space_json),
+        "available_slots": [
+            {
+                "start_time": _stamp(slot.start_time),
+                "end_time": _stamp(slot.end_time),
+                "duration_minutes": slot.duration_minutes,
+            }
+            for slot in result.available_slots
+        ],
+        "next_available": _stamp(result.next_available),
+    }

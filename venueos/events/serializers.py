@@ -6,7 +6,12 @@ from venueos.events.models import (
     Event,
     EventStatus,
     Registration,
+    RegistrationStatus,
 )
+
+# For the OpenAPI description of the status filters.
+EVENT_STATUSES = list(EventStatus.values)
+REGISTRATION_STATUSES = list(RegistrationStatus.values)
 
 
 def _space_alias(attrs: dict) -> dict:

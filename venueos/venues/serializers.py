@@ -27,6 +27,8 @@ class VenueIn(serializers.Serializer):
 
 
 class VenuePatchIn(VenueIn):
+    organization_id = None  # a venue stays with its organization
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, partial=True, **kwargs)
 
