@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test bench lint format lock clean
+.PHONY: install browser run test bench lint format lock clean
 
 install: $(STAMP)
 
@@ -19,7 +19,19 @@ $(STAMP): pyproject.toml requirements.lock
 run: install
 	$(BIN)/venueos run
 
-test: install
+# The browser tests drive Debian's chromium. Install it when missing and this
+# is root with apt-get; otherwise say so: the browser tests then skip (or fail,
+# with VENUEOS_REQUIRE_BROWSER=1 as in CI).
+browser:
+	@if ! command -v chromium >/dev/null 2>&1 && [ -z "$$VENUEOS_CHROMIUM" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else \
+	    echo "chromium is missing and cannot be installed here (needs root and apt-get): browser tests will be skipped"; \
+	  fi; \
+	fi
+
+test: install browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install

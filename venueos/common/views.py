@@ -1,5 +1,6 @@
 from django.db import connection
-from django.http import HttpResponse, HttpResponseNotFound, JsonResponse
+from django.http import JsonResponse
+from django.views import defaults
 from django.views.decorators.http import require_GET
 
 from venueos.common.problems import NotFound, Problem, problem_json_response
@@ -14,7 +15,8 @@ def problem_404(request, exception=None):
         return problem_json_response(
             NotFound("No such resource, or it is not yours to see.")
         )
-    return HttpResponseNotFound("<h1>Not found</h1>")
+    # The site's own page (templates/404.html, from the web app).
+    return defaults.page_not_found(request, exception)
 
 
 def problem_500(request):
@@ -27,7 +29,7 @@ def problem_500(request):
                 title="Internal server error",
             )
         )
-    return HttpResponse("<h1>Server error</h1>", status=500)
+    return defaults.server_error(request)
 
 
 @require_GET

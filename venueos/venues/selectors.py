@@ -155,3 +155,21 @@ def closure_get(closure_id) -> Closure:
     if closure is None:
         raise NotFound("No such closure.")
     return closure
+
+
+def feature_names() -> list[str]:
+    """Every feature of a bookable space in an open venue, sorted (one query)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT DISTINCT unnest(s.features) AS feature
+            FROM venues_space s JOIN venues_venue v ON v.id = s.venue_id
+            WHERE s.is_bookable AND v.archived_at IS NULL
+            ORDER BY feature
+            """
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def venues_by_id(venue_ids) -> dict[UUID, Venue]:
+    return Venue.objects.in_bulk(list(set(venue_ids)))
