@@ -1,13 +1,19 @@
 """Demo data (`venueos demo`, and `make run` on first start).
 
-Idempotent: everything is created in one transaction through the services, and
-only when the demo organization (slug `demo`) does not exist yet. The demo
-passwords are documented in the README and pass Django's password validators.
+Idempotent: the organization, accounts and venues are created in one
+transaction through the services, only when the demo organization (slug
+`demo`) does not exist yet. Then, through the services as well (each booking
+and sale is a transaction of its own), the activity that makes the pages
+alive: bookings over the coming weeks, a booking waiting for approval, an event
+on sale with registrations; only when the demo venues have no booking and no
+event yet. The demo passwords are documented in the README and pass Django's
+password validators.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+import secrets
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
@@ -15,6 +21,10 @@ from django.utils import timezone
 
 from venueos.accounts import services as accounts
 from venueos.accounts.models import Organization, Role, User
+from venueos.bookings import services as bookings
+from venueos.bookings.models import Booking
+from venueos.events import services as events
+from venueos.events.models import Event, EventStatus
 from venueos.venues import services as venues
 from venueos.venues.models import Space, Venue
 
@@ -23,6 +33,12 @@ DEMO_ORGANIZATION_SLUG = "demo"
 ADMIN_EMAIL = "admin@demo.venueos.dev"
 MANAGER_EMAIL = "manager@demo.venueos.dev"
 CUSTOMER_EMAIL = "customer@demo.venueos.dev"
+# Other people whose bookings and tickets fill the demo (no login documented).
+REGULARS = [
+    ("Robin Regular", "robin@demo.venueos.dev"),
+    ("Sam Speaker", "sam@demo.venueos.dev"),
+    ("Kim Keen", "kim@demo.venueos.dev"),
+]
 
 # (role, e-mail, password): printed by `make run` and `venueos demo`.
 DEMO_LOGINS: list[tuple[str, str, str]] = [
@@ -43,7 +59,14 @@ def demo_present() -> bool:
 
 
 def load_demo() -> bool:
-    """Create the demo organization, venues and accounts; False if already there."""
+    """Create the demo organization, venues, accounts and their activity;
+    False if the organization was already there."""
+    created = _load_organization()
+    _load_activity()
+    return created
+
+
+def _load_organization() -> bool:
     with transaction.atomic():
         if demo_present():
             return False
@@ -171,3 +194,115 @@ def _next_christmas_eve() -> date:
     today = timezone.localdate()
     this_year = date(today.year, 12, 24)
     return this_year if this_year >= today else date(today.year + 1, 12, 24)
+
+
+# (weekday offset from the first demo day, space, local start, hours, title,
+#  attendees, who): a week of ordinary use, repeated for the coming weeks.
+_WEEK = [
+    (0, "Room 101", 9, 1, "Stand-up and planning", 6, "regular"),
+    (0, "Room 102", 10, 2, "Design review", 8, "customer"),
+    (0, "Room 201", 14, 1, "Interview", 3, "regular"),
+    (1, "Room 103", 9, 3, "Onboarding workshop", 25, "speaker"),
+    (1, "Room 101", 13, 1, "1:1", 2, "customer"),
+    (1, "Floor 2", 16, 2, "Floor 2 open house", 60, "speaker"),
+    (2, "Room 102", 11, 1, "Customer call", 4, "keen"),
+    (2, "Section A", 10, 4, "Training day", 80, "speaker"),
+    (3, "Room 101", 15, 2, "Retrospective", 8, "regular"),
+    (3, "Room 201", 9, 2, "Board meeting", 12, "keen"),
+    (4, "Room 103", 13, 3, "Hackathon demo", 30, "customer"),
+]
+
+
+def _demo_days(zone: ZoneInfo, count: int) -> list[date]:
+    """The next `count` weekdays after today, in the venue's zone."""
+    day = timezone.now().astimezone(zone).date()
+    days: list[date] = []
+    while len(days) < count:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            days.append(day)
+    return days
+
+
+def _regular(full_name: str, email: str) -> User:
+    existing = User.objects.filter(email=email).first()
+    if existing is not None:
+        return existing
+    # Nobody signs in as them: a random password nobody knows.
+    return accounts.user_create(
+        email=email, password=secrets.token_urlsafe(24), full_name=full_name
+    )
+
+
+def _load_activity() -> None:
+    """Bookings, an approval waiting and an event on sale; once."""
+    berlin = Venue.objects.filter(
+        organization__slug=DEMO_ORGANIZATION_SLUG, slug="berlin-conference-center"
+    ).first()
+    if berlin is None:
+        return
+    venue_ids = Venue.objects.filter(
+        organization__slug=DEMO_ORGANIZATION_SLUG
+    ).values_list("id", flat=True)
+    if (
+        Booking.objects.filter(venue_id__in=venue_ids).exists()
+        or Event.objects.filter(venue_id__in=venue_ids).exists()
+    ):
+        return
+    regulars = [_regular(full_name, email) for full_name, email in REGULARS]
+    people = {
+        "customer": User.objects.get(email=CUSTOMER_EMAIL),
+        "regular": regulars[0],
+        "speaker": regulars[1],
+        "keen": regulars[2],
+    }
+    manager = User.objects.get(email=MANAGER_EMAIL)
+    spaces = {space.name: space for space in Space.objects.filter(venue=berlin)}
+    for space in spaces.values():
+        space.venue = berlin
+    zone = ZoneInfo(berlin.timezone)
+    days = _demo_days(zone, 15)
+    for week in range(3):
+        for offset, name, hour, hours, title, attendees, who in _WEEK:
+            day = days[week * 5 + offset]
+            start = datetime.combine(day, time(hour), tzinfo=zone)
+            bookings.booking_create(
+                actor=people[who],
+                space=spaces[name],
+                start_time=start,
+                end_time=start + timedelta(hours=hours),
+                title=title,
+                attendee_count=attendees,
+            )
+    # The Great Hall needs the venue's approval: this one waits for the manager.
+    gala_day = datetime.combine(days[3], time(17), tzinfo=zone)
+    bookings.booking_create(
+        actor=people["customer"],
+        space=spaces["Great Hall"],
+        start_time=gala_day,
+        end_time=gala_day + timedelta(hours=3),
+        title="Company summer party planning",
+        attendee_count=120,
+        description="Needs the stage and the sound system.",
+    )
+    _demo_event(berlin, spaces["Section B"], manager, people, days[6], zone)
+
+
+def _demo_event(venue, space, manager, people, day, zone) -> None:
+    start = datetime.combine(day, time(18), tzinfo=zone)
+    event = events.event_create(
+        venue=venue,
+        actor=manager,
+        space=space,
+        name="Tech Talks Berlin",
+        slug="tech-talks-berlin",
+        description="Three short talks on building software that keeps its "
+        "promises, then drinks on the terrace.",
+        start_at=start,
+        end_at=start + timedelta(hours=2),
+        capacity=80,
+    )
+    for status in (EventStatus.PUBLISHED, EventStatus.ON_SALE):
+        event = events.event_transition(event=event, actor=manager, status=status)
+    for who, quantity in (("regular", 2), ("speaker", 1), ("keen", 4)):
+        events.registration_create(event=event, actor=people[who], quantity=quantity)

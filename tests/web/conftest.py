@@ -57,7 +57,9 @@ def new_page(browser, live_server):
     contexts = []
 
     def make(viewport=chromium.DESKTOP):
-        context = browser.new_context(viewport=viewport, base_url=live_server.url)
+        context = browser.new_context(
+            viewport=viewport, base_url=live_server.url, locale="en-GB"
+        )
         context.set_default_timeout(15_000)
         contexts.append(context)
         return context.new_page()
@@ -110,6 +112,11 @@ def sign_in(page, user, *, next_path: str = "/") -> None:
     page.get_by_label("Email").fill(user.email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+
+
+def nav(page):
+    """The main navigation (links there may repeat in the page)."""
+    return page.get_by_role("navigation", name="Main")
 
 
 def book_name(space_name: str, hhmm: str):

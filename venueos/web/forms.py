@@ -82,7 +82,10 @@ class BookingForm(forms.Form):
     title = forms.CharField(label="Title", max_length=200)
     attendee_count = forms.IntegerField(label="Attendees", min_value=1, initial=1)
     description = forms.CharField(
-        label="Description", required=False, max_length=5000, widget=forms.Textarea
+        label="Description",
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 

@@ -133,17 +133,22 @@ def _alternatives(problem: BookingConflict, venue, zone: ZoneInfo) -> dict:
     return {"collided": collided, "suggestions": suggestions}
 
 
-def _conflict_page(request, *, problem, form, space, action_url, status=409):
+def _conflict_page(request, *, problem, form, space, start, end, action_url):
     zone = ZoneInfo(space.venue.timezone)
     context = {
         "message": problem_message(problem),
         "form": form,
         "space": space,
         "venue": space.venue,
+        "asked": {"start": start.astimezone(zone), "end": end.astimezone(zone)},
         "action_url": action_url,
         **_alternatives(problem, space.venue, zone),
     }
-    return render(request, "web/bookings/conflict.html", context, status=status)
+    for suggestion in context["suggestions"]:
+        suggestion["other_day"] = (
+            suggestion["start"].date() != context["asked"]["start"].date()
+        )
+    return render(request, "web/bookings/conflict.html", context, status=409)
 
 
 @shows_problems
@@ -179,6 +184,8 @@ def booking_new(request):
                 problem=problem,
                 form=form,
                 space=space,
+                start=start,
+                end=end,
                 action_url=request.path,
             )
         except Problem as problem:
@@ -199,10 +206,33 @@ def booking_new(request):
     )
 
 
+_CHANGED_FIELDS = {
+    "space_id": "space",
+    "start_time": "time",
+    "end_time": "time",
+    "title": "title",
+    "attendee_count": "attendees",
+    "description": "description",
+    "external_meeting_url": "meeting link",
+    "status": "status",
+}
+
+
+def _history_label(entry) -> str:
+    label = HISTORY_LABELS.get(entry.action, entry.action)
+    if entry.action == "booking.updated" and entry.new_values:
+        changed = dict.fromkeys(
+            label for name, label in _CHANGED_FIELDS.items() if name in entry.new_values
+        )
+        if changed:
+            label += ": " + ", ".join(changed)
+    return label
+
+
 def _history(booking) -> list[dict]:
     return [
         {
-            "label": HISTORY_LABELS.get(entry.action, entry.action),
+            "label": _history_label(entry),
             "at": entry.created_at,
             "actor": entry.actor.full_name if entry.actor else "",
             "reason": (entry.new_values or {}).get("reason", ""),
@@ -281,6 +311,8 @@ def booking_change(request, booking_id):
                     problem=problem,
                     form=form,
                     space=space,
+                    start=start,
+                    end=end,
                     action_url=request.path,
                 )
             except Problem as problem:
