@@ -100,7 +100,7 @@ class OpeningHoursForm(forms.Form):
         by_day: dict[int, list[tuple[int, int]]] = {day: [] for day in range(7)}
         for row in hours:
             by_day[row.weekday].append((row.opens_minute, row.closes_minute))
-        self.slots = max(3, *(len(intervals) + 1 for intervals in by_day.values()))
+        self.slots = max(2, *(len(intervals) + 1 for intervals in by_day.values()))
         self.days = []
         for weekday, name in enumerate(WEEKDAY_NAMES):
             pairs = []
