@@ -715,3 +715,16 @@ def test_a_taken_slug_and_a_weak_password_are_explained(client):
     )
     assert response.status_code == 400
     assert "password" in response.context["manager_form"].errors
+
+
+def test_a_customer_cannot_confirm_their_own_pending_booking(client, site):
+    signed_in(client, site["customer"])
+    booking = site["pending"]
+    response = client.post(
+        f"/manage/bookings/{booking.id}/decide/",
+        {"decision": "confirm", "next": "/my/bookings/"},
+        follow=True,
+    )
+    assert "Your account is not allowed to do that." in response.content.decode()
+    booking.refresh_from_db()
+    assert booking.status == BookingStatus.PENDING

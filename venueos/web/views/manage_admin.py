@@ -75,8 +75,8 @@ def _create_manager(request, user, form, organizations) -> bool:
 @shows_problems
 def organizations(request):
     user = require_signed_in(request.user)
+    organizations = list(organization_list(user=user))
     managers = list(manager_list(user=user))
-    organizations = list(organization_list())
     which, organization_form, manager_form = _forms(request, organizations)
     if which == "organization" and _create_organization(
         request, user, organization_form

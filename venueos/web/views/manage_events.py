@@ -210,7 +210,7 @@ def event_move(request, event_id):
 
 
 def _registrations(event, user):
-    return list(registration_list_for_event(event.id))
+    return list(registration_list_for_event(event, user=user))
 
 
 @shows_problems

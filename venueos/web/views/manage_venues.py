@@ -197,7 +197,7 @@ def venue_closures(request, venue_id):
             end_time="23:59",
         )
     labels = {space.id: space.label for space in spaces}
-    closures = list(closure_list(venue.id))
+    closures = list(closure_list(venue, user=user))
     for closure in closures:
         closure.space_label = labels.get(closure.space_id, "The whole venue")
     return _page(
