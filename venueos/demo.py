@@ -228,8 +228,8 @@ def _regular(full_name: str, email: str) -> User:
     existing = User.objects.filter(email=email).first()
     if existing is not None:
         return existing
-    # Nobody signs in as them: a random password nobody knows.
-    return accounts.user_create(
+    # They sign up like anyone; nobody signs in as them (a random password).
+    return accounts.user_register(
         email=email, password=secrets.token_urlsafe(24), full_name=full_name
     )
 

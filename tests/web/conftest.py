@@ -123,8 +123,7 @@ def book_name(space_name: str, hhmm: str):
     return re.compile(rf"^Book {re.escape(space_name)} at {hhmm}")
 
 
-@pytest.fixture
-def berlin(transactional_db):
+def make_berlin() -> dict:
     """A venue open 08:00-20:00 every day: Floor 1 (not bookable) with
     Room 101 and Room 102, and the Great Hall (needs approval)."""
     organization = make_organization()
@@ -146,6 +145,17 @@ def berlin(transactional_db):
     hall = make_space(venue, name="Great Hall", capacity=200, requires_approval=True)
     manager = make_user(Role.MANAGER, organization=organization)
     return {"venue": venue, "rooms": rooms, "hall": hall, "manager": manager}
+
+
+@pytest.fixture
+def berlin(transactional_db):
+    """`make_berlin()` committed, for the live server's thread to see."""
+    return make_berlin()
+
+
+@pytest.fixture
+def berlin_db(db):
+    return make_berlin()
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from venueos.bookings.availability import space_availability
 from venueos.bookings.rules import first_closure, within_opening_hours
 from venueos.common.timeutils import local_wall_time, on_grid, utc_now
 from venueos.venues.models import Closure, OpeningHours, Space, Venue
-from venueos.venues.selectors import space_tree
+from venueos.venues.selectors import bookable_spaces, space_tree
 
 FREE, BUSY, CLOSED, PAST, UNAVAILABLE = "free", "busy", "closed", "past", "unavailable"
 GRID_DURATIONS = (30, 60, 90, 120, 180, 240)
@@ -221,8 +221,9 @@ def free_starts(
 ) -> dict[Venue, list[SpaceSlots]]:
     """For a search: the bookable spaces of each venue that hold `min_capacity`
     people and have every feature, with up to `per_space` start times on the
-    local `day` (default: today at each venue) where a booking of `duration_minutes` fits, one booking length
-    apart. Venues whose policy cannot take that duration are left out."""
+    local `day` (default: today at each venue) where a booking of
+    `duration_minutes` fits, one booking length apart. Venues whose policy
+    cannot take that duration are left out, and so are spaces with no time."""
     now = now or utc_now()
     venues = [
         venue
@@ -230,19 +231,13 @@ def free_starts(
         if duration_minutes % venue.slot_minutes == 0
         and venue.min_duration_minutes <= duration_minutes <= venue.max_duration_minutes
     ]
-    spaces = Space.objects.filter(
-        venue__in=venues, is_bookable=True, capacity__gte=min_capacity
-    ).order_by("capacity", "name", "id")
-    if features:
-        spaces = spaces.filter(features__contains=list(features))
-    by_venue = {venue.id: venue for venue in venues}
-    found: dict[Venue, list[SpaceSlots]] = {venue: [] for venue in venues}
+    found: dict[Venue, list[SpaceSlots]] = {}
     for venue in venues:
         zone = ZoneInfo(venue.timezone)
         local_day = day or now.astimezone(zone).date()
-        venue_spaces = [space for space in spaces if space.venue_id == venue.id]
-        for space in venue_spaces:
-            space.venue = by_venue[space.venue_id]
+        venue_spaces = bookable_spaces(
+            venue, min_capacity=min_capacity, features=features
+        )
         if not venue_spaces:
             continue
         results = space_availability(
@@ -261,5 +256,5 @@ def free_starts(
                     starts.append(start)
                     start += length
             if starts:
-                found[venue].append(SpaceSlots(result.space, starts))
-    return {venue: slots for venue, slots in found.items() if slots}
+                found.setdefault(venue, []).append(SpaceSlots(result.space, starts))
+    return found

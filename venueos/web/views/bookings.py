@@ -15,13 +15,13 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from venueos.bookings.conflicts import BookingConflict
 from venueos.bookings.selectors import (
     booking_get_for,
     booking_history,
     booking_list_for_user,
 )
 from venueos.bookings.services import (
-    BookingConflict,
     booking_cancel,
     booking_create,
     booking_update,
