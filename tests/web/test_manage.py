@@ -728,3 +728,11 @@ def test_a_customer_cannot_confirm_their_own_pending_booking(client, site):
     assert "Your account is not allowed to do that." in response.content.decode()
     booking.refresh_from_db()
     assert booking.status == BookingStatus.PENDING
+
+
+def test_the_weeks_numbers_move_a_week_at_a_time(client, site):
+    signed_in(client, site["manager"])
+    assert ">This week</h2>" in client.get("/manage/").content.decode()
+    page = client.get("/manage/", {"week": "1"}).content.decode()
+    assert ">Next week</h2>" in page and 'href="?week=2#week-heading"' in page
+    assert ">This week</h2>" in client.get("/manage/?week=nonsense").content.decode()

@@ -74,15 +74,17 @@ def _overlap(intervals: list[Interval], start: datetime, end: datetime) -> float
     )
 
 
-def week_numbers(venues: list[Venue], *, now: datetime) -> list[WeekNumbers]:
-    """This week's figures of each venue (the week that contains `now` in the
-    venue's zone), in the order given."""
+def week_numbers(
+    venues: list[Venue], *, now: datetime, weeks_ahead: int = 0
+) -> list[WeekNumbers]:
+    """Each venue's figures for the week that contains `now` in the venue's
+    zone (or `weeks_ahead` weeks later; negative: earlier), in the order given."""
     if not venues:
         return []
     windows = {}
     for venue in venues:
         zone = ZoneInfo(venue.timezone)
-        monday = week_start(now.astimezone(zone).date())
+        monday = week_start(now.astimezone(zone).date()) + timedelta(weeks=weeks_ahead)
         days = [monday + timedelta(days=offset) for offset in range(7)]
         bounds = [local_wall_time(day, 0, zone) for day in days]
         bounds.append(local_wall_time(monday + timedelta(days=7), 0, zone))

@@ -29,6 +29,7 @@ from venueos.web.problems import add_problem_to_form, shows_problems
 
 UPCOMING_DAYS = 7
 LIST_LIMIT = 50
+WEEKS_SHOWN = 52  # how far the week navigation goes either way
 
 
 def posted(request):
@@ -76,9 +77,19 @@ def _venue_days(user, venue, now) -> dict:
     }
 
 
+def _weeks_ahead(request) -> int:
+    """`?week=1` is next week, `-1` the last; anything else this week."""
+    try:
+        weeks = int(request.GET.get("week", "0"))
+    except ValueError:
+        return 0
+    return weeks if -WEEKS_SHOWN <= weeks <= WEEKS_SHOWN else 0
+
+
 @shows_problems
 def dashboard(request):
     user = require_signed_in(request.user)
+    weeks_ahead = _weeks_ahead(request)
     venues = list(venues_managed_by(user).filter(archived_at__isnull=True))
     now = timezone.now()
     pending = attach_venues(
@@ -91,7 +102,7 @@ def dashboard(request):
         venues,
     )
     numbers = []
-    for week in week_numbers(venues, now=now):
+    for week in week_numbers(venues, now=now, weeks_ahead=weeks_ahead):
         bars = [(day.day.strftime("%a"), day.utilization) for day in week.days]
         numbers.append(
             {
@@ -107,6 +118,9 @@ def dashboard(request):
             "venue_days": [_venue_days(user, venue, now) for venue in venues],
             "numbers": numbers,
             "upcoming_days": UPCOMING_DAYS,
+            "weeks_ahead": weeks_ahead,
+            "earlier_week": weeks_ahead - 1 if weeks_ahead > -WEEKS_SHOWN else None,
+            "later_week": weeks_ahead + 1 if weeks_ahead < WEEKS_SHOWN else None,
             "nav": "dashboard",
             "manage_nav": "dashboard",
         },
