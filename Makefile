@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install browser run test bench lint format lock clean
+.PHONY: install browser run test bench lint format lock clean screenshots
 
 install: $(STAMP)
 
@@ -33,6 +33,10 @@ browser:
 
 test: install browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# docs/img/*.png, the README's pictures: a throw-away demo site in the same browser.
+screenshots: install browser
+	$(BIN)/python -m venueos.testing.screenshots docs/img
 
 bench: install
 	$(BIN)/python -m bench $(if $(QUICK),--quick) $(if $(FULL),--full)

@@ -213,7 +213,7 @@ _WEEK = [
 ]
 
 
-def _demo_days(zone: ZoneInfo, count: int) -> list[date]:
+def demo_days(zone: ZoneInfo, count: int) -> list[date]:
     """The next `count` weekdays after today, in the venue's zone."""
     day = timezone.now().astimezone(zone).date()
     days: list[date] = []
@@ -261,7 +261,7 @@ def _load_activity() -> None:
     for space in spaces.values():
         space.venue = berlin
     zone = ZoneInfo(berlin.timezone)
-    days = _demo_days(zone, 15)
+    days = demo_days(zone, 15)
     for week in range(3):
         for offset, name, hour, hours, title, attendees, who in _WEEK:
             day = days[week * 5 + offset]

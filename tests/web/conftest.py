@@ -58,7 +58,7 @@ def new_page(browser, live_server):
 
     def make(viewport=chromium.DESKTOP):
         context = browser.new_context(
-            viewport=viewport, base_url=live_server.url, locale="en-GB"
+            viewport=viewport, base_url=live_server.url, locale=chromium.LOCALE
         )
         context.set_default_timeout(15_000)
         contexts.append(context)
@@ -109,9 +109,10 @@ def check_page(page, name: str) -> None:
 
 def sign_in(page, user, *, next_path: str = "/") -> None:
     page.goto(f"/login/?next={next_path}")
-    page.get_by_label("Email").fill(user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    form = page.get_by_role("form", name="Sign in")
+    form.get_by_label("Email").fill(user.email)
+    form.get_by_label("Password").fill(PASSWORD)
+    form.get_by_role("button", name="Sign in").click()
 
 
 def nav(page):

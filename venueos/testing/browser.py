@@ -15,6 +15,8 @@ from pathlib import Path
 
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 740}
+# 24-hour times in the browser's own widgets, as on the pages.
+LOCALE = "en-GB"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--headless",

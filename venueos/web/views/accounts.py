@@ -57,10 +57,17 @@ def sign_in(request):
         else:
             login(request, user)
             return redirect(_next_url(request))
+    # A new customer signs up right here, without one more page on the way.
+    sign_up_form = SignUpForm(auto_id="new_%s")
     return render(
         request,
         "web/accounts/sign_in.html",
-        {"form": form, "next": _next_url(request), "nav": "sign-in"},
+        {
+            "form": form,
+            "sign_up_form": sign_up_form,
+            "next": _next_url(request),
+            "nav": "sign-in",
+        },
     )
 
 

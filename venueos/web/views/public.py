@@ -53,7 +53,11 @@ def upcoming_events(user, *, limit: int):
 
 def home(request):
     searched = bool(request.GET)
-    form = SearchForm(request.GET if searched else None, feature_names=feature_names())
+    form = SearchForm(
+        request.GET if searched else None,
+        feature_names=feature_names(),
+        initial={"date": utc_now().date()},
+    )
     results = None
     if searched and form.is_valid():
         data = form.cleaned_data
