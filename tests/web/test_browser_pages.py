@@ -137,7 +137,8 @@ def test_a_manager_sees_the_dashboard(page, berlin, day):
     _booking(make_user(), berlin["hall"], day, 10, title="Gala")
     sign_in(page, berlin["manager"])
     nav(page).get_by_role("link", name="Dashboard").click()
-    expect(page.get_by_role("link", name="Gala")).to_be_visible()
+    approvals = page.get_by_role("region", name="Waiting for approval")
+    expect(approvals.get_by_role("link", name="Gala", exact=True)).to_be_visible()
     check_page(page, "dashboard")
 
 

@@ -1,6 +1,6 @@
 from django.db.models import QuerySet
 
-from venueos.accounts.models import ApiToken, Organization, User
+from venueos.accounts.models import ApiToken, Organization, Role, User
 from venueos.common.permissions import require_admin
 
 
@@ -20,3 +20,17 @@ def organization_find(organization_id) -> Organization | None:
 
 def user_by_id(user_id) -> User | None:
     return User.objects.filter(pk=user_id, is_active=True).first()
+
+
+def user_by_email(email: str) -> User | None:
+    return User.objects.filter(email__iexact=email.strip(), is_active=True).first()
+
+
+def manager_list(*, user):
+    """Every manager with their organization, for administrators."""
+    require_admin(user)
+    return (
+        User.objects.filter(role=Role.MANAGER)
+        .select_related("organization")
+        .order_by("organization__name", "full_name", "id")
+    )

@@ -57,7 +57,9 @@ def booking_list(
     user,
     space_id=None,
     venue_id=None,
+    venue_ids=None,
     status: str | None = None,
+    active: bool = False,
     start: datetime | None = None,
     end: datetime | None = None,
 ) -> QuerySet:
@@ -67,8 +69,12 @@ def booking_list(
         bookings = bookings.filter(space_id=space_id)
     if venue_id:
         bookings = bookings.filter(venue_id=venue_id)
+    if venue_ids is not None:
+        bookings = bookings.filter(venue_id__in=venue_ids)
     if status:
         bookings = bookings.filter(status=status)
+    if active:
+        bookings = bookings.filter(status__in=ACTIVE_STATUSES)
     if start:
         bookings = bookings.filter(end_time__gt=start)
     if end:

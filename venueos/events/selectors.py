@@ -10,7 +10,11 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from venueos.common.permissions import manages_organization, require_manager_of
+from venueos.common.permissions import (
+    manages_organization,
+    require_manager_of,
+    require_manager_or_admin,
+)
 from venueos.common.problems import InvalidInput, NotFound
 from venueos.events.models import Event, EventStatus, Registration, RegistrationStatus
 
@@ -130,3 +134,26 @@ def oversold_events() -> list[str]:
         f"{registered}, capacity={capacity}"
         for event_id, name, capacity, sold, registered in rows
     ]
+
+
+def events_managed_by(user) -> QuerySet:
+    """The events a person runs (all for administrators, their organization's
+    for managers), latest first; anyone else is refused (403)."""
+    require_manager_or_admin(user)
+    events = Event.objects.select_related("venue", "space")
+    if not user.is_admin:
+        events = events.filter(organization_id=user.organization_id)
+    return events.order_by("-start_at", "id")
+
+
+def event_get_managed(event_id, *, user) -> Event:
+    """An event for its managers' pages: 404 if missing, 403 for others."""
+    event = (
+        Event.objects.select_related("organization", "venue", "space")
+        .filter(pk=event_id)
+        .first()
+    )
+    if event is None:
+        raise NotFound("No such event.")
+    require_manager_of(user, event.organization_id)
+    return event

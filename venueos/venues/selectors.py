@@ -7,9 +7,13 @@ from collections import defaultdict
 from uuid import UUID
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
-from venueos.common.permissions import manages_organization, require_manager_of
+from venueos.common.permissions import (
+    manages_organization,
+    require_manager_of,
+    require_manager_or_admin,
+)
 from venueos.common.problems import NotFound
 from venueos.venues.models import Closure, OpeningHours, Space, Venue
 
@@ -173,3 +177,23 @@ def feature_names() -> list[str]:
 
 def venues_by_id(venue_ids) -> dict[UUID, Venue]:
     return Venue.objects.in_bulk(list(set(venue_ids)))
+
+
+def venues_managed_by(user) -> QuerySet:
+    """The venues a person runs: all for administrators, their organization's
+    for managers (archived ones last); anyone else is refused (403)."""
+    require_manager_or_admin(user)
+    venues = Venue.objects.select_related("organization")
+    if not user.is_admin:
+        venues = venues.filter(organization_id=user.organization_id)
+    return venues.order_by(F("archived_at").asc(nulls_first=True), "name", "id")
+
+
+def venue_get_managed(venue_id, *, user) -> Venue:
+    """A venue for its managers' pages: 404 if it does not exist, 403 for
+    anyone who does not manage it."""
+    venue = Venue.objects.select_related("organization").filter(pk=venue_id).first()
+    if venue is None:
+        raise NotFound("No such venue.")
+    require_manager_of(user, venue.organization_id)
+    return venue

@@ -1,6 +1,7 @@
-from django.urls import path
+from django.urls import include, path
 
-from venueos.web.views import accounts, bookings, events, manage, public
+from venueos.web import urls_manage
+from venueos.web.views import accounts, bookings, events, public
 
 app_name = "web"
 
@@ -32,6 +33,7 @@ urlpatterns = [
         events.ticket_cancel,
         name="ticket-cancel",
     ),
-    # Managers and administrators (views/manage.py, templates/web/manage/).
-    path("manage/", manage.dashboard, name="dashboard"),
+    # Managers and administrators (urls_manage.py, views/manage*.py,
+    # templates/web/manage/).
+    path("manage/", include(urls_manage.urlpatterns)),
 ]
