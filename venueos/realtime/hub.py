@@ -186,6 +186,11 @@ class Listener:
         self.wakeup.set()
 
 
+async def _scalar(conn: psycopg.AsyncConnection, sql: str, params=None):
+    row = await (await conn.execute(sql, params)).fetchone()
+    return row[0]
+
+
 class Hub:
     def __init__(
         self,
@@ -277,14 +282,13 @@ class Hub:
     async def _catch_up(self, conn: psycopg.AsyncConnection) -> None:
         async with conn.transaction():
             await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            pruned = (await (await conn.execute(PRUNED_THROUGH_SQL)).fetchone())[0]
-            newest = (
-                await (
-                    await conn.execute(
-                        "SELECT coalesce(max(id), 0) FROM realtime_change"
-                    )
-                ).fetchone()
-            )[0]
+            pruned = await _scalar(conn, PRUNED_THROUGH_SQL)
+            # Never below what was pruned: those ids were committed too.
+            newest = await _scalar(
+                conn,
+                "SELECT greatest(coalesce(max(id), 0), %s) FROM realtime_change",
+                [pruned],
+            )
             if self.position is None:
                 self.position = newest
                 return

@@ -198,6 +198,7 @@ class Replay:
     changes: list[Change]
     # Set when the gap cannot be filled exactly: the client must reload.
     reset_reason: str | None = None
+    pruned_through: int = 0
 
 
 def replay(subscription: Subscription, after: int, through: int) -> Replay:
@@ -216,9 +217,13 @@ def replay(subscription: Subscription, after: int, through: int) -> Replay:
             )
             (newest,) = cursor.fetchone()
             if after > newest:
-                return Replay([], "Last-Event-ID is not from this server's stream.")
+                return Replay(
+                    [], "Last-Event-ID is not from this server's stream.", pruned
+                )
             if after < pruned:
-                return Replay([], "Last-Event-ID is older than the stream remembers.")
+                return Replay(
+                    [], "Last-Event-ID is older than the stream remembers.", pruned
+                )
             if after >= through:
                 return Replay([])
             kind, key = subscription.channel
@@ -319,7 +324,8 @@ async def _serve(
             _connect_pool, replay, subscription, after, position
         )
         if missed.reset_reason:
-            first.append(encode_reset(position, missed.reset_reason))
+            last = max(position, missed.pruned_through)
+            first.append(encode_reset(last, missed.reset_reason))
         else:
             first.extend(encode(change) for change in missed.changes)
             # A client ahead of this server (it came from another one whose
