@@ -99,6 +99,13 @@ class Change:
     user_id: str | None
     public: bool
     data: dict[str, Any]
+    # The SSE message, encoded once for every listener that may see it.
+    message: bytes = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        data = json.dumps(self.data, separators=(",", ":"), sort_keys=True)
+        text = f"id: {self.id}\nevent: {self.kind}\ndata: {data}\n\n"
+        object.__setattr__(self, "message", text.encode())
 
     @classmethod
     def from_notify(cls, payload: str) -> Change:
@@ -134,11 +141,6 @@ class Change:
             yield ("venue", self.venue_id)
         if self.event_id:
             yield ("event", self.event_id)
-
-
-def encode(change: Change) -> bytes:
-    data = json.dumps(change.data, separators=(",", ":"), sort_keys=True)
-    return f"id: {change.id}\nevent: {change.kind}\ndata: {data}\n\n".encode()
 
 
 def encode_reset(position: int, reason: str) -> bytes:

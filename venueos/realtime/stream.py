@@ -71,7 +71,6 @@ from venueos.realtime.hub import (
     Hub,
     Listener,
     Reset,
-    encode,
     encode_reset,
 )
 from venueos.venues.models import Venue
@@ -327,7 +326,7 @@ async def _serve(
             last = max(position, missed.pruned_through)
             first.append(encode_reset(last, missed.reset_reason))
         else:
-            first.extend(encode(change) for change in missed.changes)
+            first.extend(change.message for change in missed.changes)
             # A client ahead of this server (it came from another one whose
             # LISTEN was quicker) gets nothing twice.
             last = max(after, position)
@@ -375,7 +374,7 @@ async def _serve(
                 chunks.append(encode_reset(last, "The stream lost track; reload."))
             elif item.id > last:
                 last = item.id
-                chunks.append(encode(item))
+                chunks.append(item.message)
         if chunks:
             await send(
                 {
