@@ -259,6 +259,9 @@ class Hub:
                 logger.warning(
                     "realtime: LISTEN connection lost (%s); reconnecting", exc
                 )
+            except Exception:
+                # A bug must not leave the process's streams silent for good.
+                logger.exception("realtime: hub failed; reconnecting")
             await asyncio.sleep(self._reconnect_delay)
 
     async def _listen(self) -> None:

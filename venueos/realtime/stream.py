@@ -107,6 +107,11 @@ def hub() -> Hub:
     return _hub
 
 
+def client_count() -> int:
+    """Open streams in this process (for the `venueos_stream_clients` gauge)."""
+    return _hub.client_count if _hub is not None else 0
+
+
 @dataclass(frozen=True)
 class Subscription:
     channel: tuple[str, str]
