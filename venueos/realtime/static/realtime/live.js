@@ -28,7 +28,8 @@
   function resumeUrl(url) {
     var id = lastIds[url];
     if (!id) return url;
-    return url + (url.indexOf("?") < 0 ? "?" : "&") + "last_event_id=" + encodeURIComponent(id);
+    var bare = url.replace(/([?&])last_event_id=[^&]*&?/, "$1").replace(/[?&]$/, "");
+    return bare + (bare.indexOf("?") < 0 ? "?" : "&") + "last_event_id=" + encodeURIComponent(id);
   }
 
   function announce(type, id, data, url) {
@@ -38,6 +39,9 @@
   }
 
   htmx.createEventSource = function (url) {
+    // A page that put `last_event_id` in its URL resumes from there.
+    var initial = /[?&]last_event_id=(\d+)/.exec(url);
+    if (initial && !lastIds[url]) lastIds[url] = initial[1];
     var reopened = opened[url] && !lastIds[url];
     opened[url] = true;
     var source = new EventSource(resumeUrl(url), { withCredentials: true });
