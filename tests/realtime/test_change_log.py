@@ -27,6 +27,7 @@ from venueos.events.services import (
 )
 from venueos.realtime.hub import PRUNE_SQL
 from venueos.realtime.models import Change, PruneMark
+from venueos.realtime.pages import stream_position
 from venueos.venues.services import closure_create
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -333,3 +334,17 @@ def test_a_write_outside_the_services_is_announced_too(venue):
     type(event).objects.filter(pk=event.pk).update(capacity=99)
     assert kinds()[before:] == ["event.updated"]
     assert changes()[-1].data["capacity"] == 99
+
+
+def test_a_page_position_is_the_newest_visible_id_and_never_below_the_pruned(pg, venue):
+    event = make_event(venue)
+    assert stream_position() == Change.objects.latest("id").id
+    conn = pg()
+    conn.autocommit = True
+    conn.execute("UPDATE realtime_change SET created_at = now() - interval '2 days'")
+    newest = Change.objects.latest("id").id
+    conn.execute(PRUNE_SQL, [timedelta(days=1)])
+    assert not Change.objects.exists()
+    assert stream_position() == newest
+    type(event).objects.filter(pk=event.pk).update(capacity=7)
+    assert stream_position() == Change.objects.get().id > newest
