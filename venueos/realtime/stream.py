@@ -41,7 +41,13 @@ from django.conf import settings
 from django.contrib.auth import get_user
 from django.contrib.auth.models import AnonymousUser
 from django.core.handlers.asgi import ASGIRequest
-from django.db import close_old_connections, connection, connections, transaction
+from django.db import (
+    DatabaseError,
+    close_old_connections,
+    connection,
+    connections,
+    transaction,
+)
 from psycopg.conninfo import make_conninfo
 from rest_framework import exceptions as drf_exceptions
 
@@ -285,13 +291,12 @@ async def stream(scope, receive, send) -> None:
             Problem("Only GET is allowed here.", status=405, slug="method-not-allowed"),
         )
         return
-    loop = asyncio.get_running_loop()
-    request = ASGIRequest(scope, io.BytesIO())
+    the_hub = hub()
+    listener = None
     try:
-        subscription = await loop.run_in_executor(
-            _connect_pool, subscription_for, request
+        subscription = await _run_sync(
+            subscription_for, ASGIRequest(scope, io.BytesIO())
         )
-        the_hub = hub()
         try:
             await the_hub.ready(HUB_READY_TIMEOUT)
         except TimeoutError as exc:
@@ -305,28 +310,41 @@ async def stream(scope, receive, send) -> None:
             backlog_limit=settings.VENUEOS_STREAM_BACKLOG,
         )
         position = the_hub.subscribe(listener)
-    except Problem as problem:
+        opening, last = await _opening(subscription, position)
+    except (Problem, DatabaseError) as exc:
+        if listener is not None:
+            the_hub.unsubscribe(listener)
+        problem = exc if isinstance(exc, Problem) else _DATABASE_DOWN
         await _send_problem(send, problem)
         return
-    watcher = loop.create_task(_wait_for_disconnect(receive, listener))
+    watcher = asyncio.get_running_loop().create_task(
+        _wait_for_disconnect(receive, listener)
+    )
     try:
-        await _serve(send, subscription, listener, position)
+        await _serve(send, listener, opening, last)
     finally:
         the_hub.unsubscribe(listener)
         watcher.cancel()
 
 
-async def _serve(
-    send, subscription: Subscription, listener: Listener, position: int
-) -> None:
-    loop = asyncio.get_running_loop()
+_DATABASE_DOWN = ServiceUnavailable(
+    "Live updates are unavailable right now (database); retry shortly.", retry=True
+)
+
+
+async def _run_sync(function, *args):
+    return await asyncio.get_running_loop().run_in_executor(
+        _connect_pool, function, *args
+    )
+
+
+async def _opening(subscription: Subscription, position: int) -> tuple[bytes, int]:
+    """What the stream starts with, and the id the client is at after it."""
     first = [f"retry: {RETRY_MS}\n\n".encode()]
     last = position
     after = subscription.last_event_id
     if after is not None:
-        missed = await loop.run_in_executor(
-            _connect_pool, replay, subscription, after, position
-        )
+        missed = await _run_sync(replay, subscription, after, position)
         if missed.reset_reason:
             last = max(position, missed.pruned_through)
             first.append(encode_reset(last, missed.reset_reason))
@@ -338,6 +356,10 @@ async def _serve(
     # The client's position, even before its first message: a drop right
     # after connecting still resumes from here.
     first.append(f"id: {last}\n\n".encode())
+    return b"".join(first), last
+
+
+async def _serve(send, listener: Listener, opening: bytes, last: int) -> None:
     await send(
         {
             "type": "http.response.start",
@@ -349,9 +371,7 @@ async def _serve(
             ],
         }
     )
-    await send(
-        {"type": "http.response.body", "body": b"".join(first), "more_body": True}
-    )
+    await send({"type": "http.response.body", "body": opening, "more_body": True})
     heartbeat = settings.VENUEOS_STREAM_HEARTBEAT_SECONDS
     while True:
         try:
