@@ -1094,6 +1094,13 @@ def main(argv=None) -> int:
 
     log("browser scenario: a new customer books from the home page (demo site)")
     res["browser_flow"] = browser_flow.for_bench()
+
+    from bench import realtime  # live stream, its own server: bench/realtime.py
+
+    res["checks"]["realtime_all_delivered"] = (
+        realtime.main(["--quick"] if args.mode == "quick" else []) == 0
+    )
+
     gen = res["generation"] = manifest["generation"]
     gen["bookings_s"] = round(sum(st["s"] for st in gen["steps"]), 1)
     gen["bookings_per_s"] = round(gen["bookings"] / gen["bookings_s"], 1)

@@ -102,6 +102,12 @@ def _serve(host: str, port: int, workers: int, server) -> int:
             port=port,
             workers=workers,
             lifespan="off",
+            # Live streams never end by themselves: after this grace, a stop
+            # closes them (their clients reconnect to another server and
+            # replay what they missed with Last-Event-ID).
+            timeout_graceful_shutdown=int(
+                os.environ.get("VENUEOS_SHUTDOWN_GRACE_SECONDS", "5")
+            ),
             log_level=os.environ.get("VENUEOS_SERVER_LOG_LEVEL", "warning"),
             access_log=False,
         )

@@ -5,6 +5,7 @@ suite set it to the embedded PostgreSQL before Django starts when it is unset.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlparse
 
@@ -75,6 +76,7 @@ INSTALLED_APPS = [
     "venueos.audit",
     "venueos.bookings",
     "venueos.events",
+    "venueos.realtime",
     "venueos.web",
 ]
 
@@ -190,6 +192,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "venueos.common.schema.add_problem_responses",
+        "venueos.realtime.schema.add_stream_path",
     ],
     "ENUM_NAME_OVERRIDES": {
         "BookingStatusEnum": "venueos.bookings.models.BookingStatus",
@@ -210,6 +213,18 @@ if os.environ.get("REDIS_URL"):
 
 # Every lock wait inside a booking or sale is bounded; a timeout is a 409.
 VENUEOS_LOCK_TIMEOUT_MS = int(os.environ.get("VENUEOS_LOCK_TIMEOUT_MS", "3000"))
+
+# The live stream (venueos/realtime): heartbeat comment interval, how long the
+# change log is kept for `Last-Event-ID` replays, and how many undelivered
+# messages one client may have queued before it is disconnected (it then
+# reconnects and replays from the log).
+VENUEOS_STREAM_HEARTBEAT_SECONDS = float(
+    os.environ.get("VENUEOS_STREAM_HEARTBEAT_SECONDS", "15")
+)
+VENUEOS_STREAM_RETENTION = timedelta(
+    hours=float(os.environ.get("VENUEOS_STREAM_RETENTION_HOURS", "24"))
+)
+VENUEOS_STREAM_BACKLOG = int(os.environ.get("VENUEOS_STREAM_BACKLOG", "1000"))
 
 LOGGING = {
     "version": 1,
