@@ -111,8 +111,6 @@ def checkin_create(
         raise InvalidInput.field(
             "gate_id", "That gate belongs to another venue.", slug="invalid-gate"
         )
-    # The latest committed status and times, not the caller's copy.
-    event = Event.objects.select_related("venue").get(pk=event.pk)
     _refuse_if_closed(event)
     code = normalize_code(code)
     if not code or len(code) > MAX_CODE_LENGTH:
