@@ -65,8 +65,9 @@ def setup(out: Path, registrations: int, gates: int) -> None:
     from venueos.venues import services as venues
 
     stamp = int(time.time())
-    org = accounts.organization_get_or_create(slug=f"rush-{stamp}")
+    org = accounts.organization_get_or_create(actor=None, slug=f"rush-{stamp}")
     manager = accounts.user_create(
+        actor=None,
         email=f"rush-manager-{stamp}@bench.example",
         password=PASSWORD,
         full_name="Rush Manager",
@@ -101,6 +102,7 @@ def setup(out: Path, registrations: int, gates: int) -> None:
     codes = []
     for n in range(registrations):
         attendee = accounts.user_create(
+            actor=None,
             email=f"rush-{stamp}-{n}@bench.example",
             password=PASSWORD,
             full_name=f"Fan {n}",

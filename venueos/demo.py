@@ -213,16 +213,17 @@ def event_day() -> None:
     venue = Venue.objects.get(
         organization=organization, slug="berlin-conference-center"
     )
-    guests = [_guest(email, name) for email, name in GUESTS]
+    admin = User.objects.get(email=ADMIN_EMAIL)
+    guests = [_guest(admin, email, name) for email, name in GUESTS]
     gate_list = [_gate(venue, manager, name) for name in GATE_NAMES]
     _event_today(venue, manager, customer, guests, gate_list[0])
     _sold_out_gala(venue, manager, guests)
 
 
-def _guest(email: str, full_name: str) -> User:
+def _guest(admin: User, email: str, full_name: str) -> User:
     existing = User.objects.filter(email=email).first()
     return existing or accounts.user_create(
-        email=email, password=GUEST_PASSWORD, full_name=full_name
+        actor=admin, email=email, password=GUEST_PASSWORD, full_name=full_name
     )
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from uuid import UUID
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -34,6 +35,7 @@ from venueos.common.permissions import require_manager_of
 from venueos.common.problems import Conflict, InvalidInput, NotFound
 from venueos.events.models import CheckIn, Event, EventStatus
 from venueos.events.services import _busy_translated
+from venueos.venues.gates import gate_find
 from venueos.venues.models import Gate, door_open_minutes
 
 CHECK_IN_STATUSES = frozenset(
@@ -103,10 +105,20 @@ def normalize_code(code: str) -> str:
 @_busy_translated
 @transaction.atomic(durable=True)
 def checkin_create(
-    *, event: Event, actor: User, code: str, gate: Gate | None = None
+    *,
+    event: Event,
+    actor: User,
+    code: str,
+    gate: Gate | None = None,
+    gate_id: UUID | None = None,
 ) -> CheckIn:
-    """Admit the registration with `code` at `gate` (optional), once."""
+    """Admit the registration with `code` at `gate` (or `gate_id`, resolved
+    after the permission check; optional), once."""
     require_manager_of(actor, event.organization_id)
+    if gate is None and gate_id is not None:
+        gate = gate_find(gate_id)
+        if gate is None:
+            raise InvalidInput.field("gate_id", "No such gate.", slug="invalid-gate")
     if gate is not None and gate.venue_id != event.venue_id:
         raise InvalidInput.field(
             "gate_id", "That gate belongs to another venue.", slug="invalid-gate"
@@ -196,10 +208,11 @@ def _already_checked_in(cursor, registration_id, quantity: int) -> AlreadyChecke
 # --- reads ------------------------------------------------------------------
 
 
-def checkin_counts(event: Event) -> dict:
-    """Admissions so far: registrations (`total`) and people (`people`), per
-    gate of the venue (gates without a scan count 0; scans without a gate are
-    one row with `gate_id` null). One query."""
+def checkin_counts(event: Event, *, user) -> dict:
+    """Admissions so far, for the event's managers: registrations (`total`) and
+    people (`people`), per gate of the venue (gates without a scan count 0;
+    scans without a gate are one row with `gate_id` null). One query."""
+    require_manager_of(user, event.organization_id)
     with connection.cursor() as cursor:
         cursor.execute(
             """

@@ -20,8 +20,12 @@ from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from venueos.accounts.models import User
 from venueos.audit.services import audit_record
 from venueos.common.locking import bound_lock_waits, constraint_name
-from venueos.common.permissions import manages_organization, require_signed_in
-from venueos.common.problems import Conflict, NotFound, PermissionDenied
+from venueos.common.permissions import (
+    manages_organization,
+    require_manager_of,
+    require_signed_in,
+)
+from venueos.common.problems import Conflict, InvalidInput, NotFound, PermissionDenied
 from venueos.events.models import Event, EventStatus, WaitlistEntry, WaitlistStatus
 from venueos.events.services import (
     AlreadyRegistered,
@@ -213,9 +217,25 @@ def waitlist_entry_get(entry_id, *, user) -> WaitlistEntry:
     return entry
 
 
-def waitlist_for_event(event_id, *, status: str | None = WaitlistStatus.WAITING):
-    """The queue in order (waiting entries by default; `status=None`: all)."""
-    entries = WaitlistEntry.objects.filter(event_id=event_id).select_related(
+def _status_filter(status: str | None, default: str | None) -> str | None:
+    """`status` from a query string: one of the statuses, `all`, or the default."""
+    if status is None:
+        return default
+    if status in ("", "all"):
+        return None
+    if status not in WaitlistStatus.values:
+        raise InvalidInput.field(
+            "status", f"Use one of: {', '.join(WaitlistStatus.values)}, all."
+        )
+    return status
+
+
+def waitlist_for_event(event: Event, *, user, status: str | None = None) -> QuerySet:
+    """The queue in order, for the event's managers: waiting entries unless
+    `status` names another (or `all`)."""
+    require_manager_of(user, event.organization_id)
+    status = _status_filter(status, WaitlistStatus.WAITING)
+    entries = WaitlistEntry.objects.filter(event_id=event.id).select_related(
         "attendee", "event"
     )
     if status:
@@ -224,6 +244,9 @@ def waitlist_for_event(event_id, *, status: str | None = WaitlistStatus.WAITING)
 
 
 def waitlist_for_user(user, *, status: str | None = None) -> QuerySet:
+    """Own entries, newest first (every status unless `status` says)."""
+    require_signed_in(user)
+    status = _status_filter(status, None)
     entries = WaitlistEntry.objects.filter(attendee=user).select_related(
         "attendee", "event"
     )
@@ -232,7 +255,8 @@ def waitlist_for_user(user, *, status: str | None = None) -> QuerySet:
     return _with_position(entries).order_by("-seq")
 
 
-def waitlist_waiting_count(event_id) -> int:
+def waitlist_waiting_count(event: Event, *, user) -> int:
+    require_manager_of(user, event.organization_id)
     return WaitlistEntry.objects.filter(
-        event_id=event_id, status=WaitlistStatus.WAITING
+        event_id=event.id, status=WaitlistStatus.WAITING
     ).count()

@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from venueos.common.api import ListMixin, parse
-from venueos.common.permissions import require_manager_of, require_signed_in
+from venueos.common.permissions import require_signed_in
 from venueos.venues import gates
 from venueos.venues.selectors import venue_get
 from venueos.venues.serializers import GateIn, GateOut
@@ -19,8 +19,7 @@ class VenueGatesApi(ListMixin, APIView):
     def get(self, request, venue_id):
         require_signed_in(request.user)
         venue = venue_get(venue_id, user=request.user)
-        require_manager_of(request.user, venue.organization_id)
-        return self.paginated(gates.gate_list(venue.id), GateOut)
+        return self.paginated(gates.gate_list(venue, user=request.user), GateOut)
 
     @extend_schema(
         request=GateIn,

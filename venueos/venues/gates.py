@@ -51,9 +51,12 @@ def gate_create(*, venue: Venue, actor: User, name: str) -> Gate:
     return gate
 
 
-def gate_list(venue_id) -> QuerySet:
-    return Gate.objects.filter(venue_id=venue_id).order_by("name", "id")
+def gate_list(venue: Venue, *, user) -> QuerySet:
+    """A venue's gates, for its managers."""
+    require_manager_of(user, venue.organization_id)
+    return Gate.objects.filter(venue_id=venue.id).order_by("name", "id")
 
 
-def gate_get(gate_id, *, venue_id) -> Gate | None:
-    return Gate.objects.filter(pk=gate_id, venue_id=venue_id).first()
+def gate_find(gate_id) -> Gate | None:
+    """A gate by id, or None (callers check the venue and the permission)."""
+    return Gate.objects.filter(pk=gate_id).first()
