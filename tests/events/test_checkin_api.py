@@ -144,7 +144,9 @@ def test_a_ticket_is_admitted_once_and_the_second_scan_says_where_and_when(
     assert "North gate" in problem["detail"]
     assert CheckIn.objects.filter(registration=ticket).count() == 1
     audit = AuditEntry.objects.get(action="checkin.admitted")
-    assert audit.entity_id == ticket.id and audit.new_values["gate_id"] == north["id"]
+    assert audit.entity_id == CheckIn.objects.get().id
+    assert audit.new_values["registration_id"] == str(ticket.id)
+    assert audit.new_values["gate_id"] == north["id"]
 
 
 def test_scanning_without_a_gate_and_with_blanks_around_the_code(venue, manager):

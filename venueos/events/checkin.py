@@ -168,13 +168,13 @@ def checkin_create(
     check_in.quantity = quantity
     check_in.checked_in_at = inserted[0]
     audit_record(
-        entity_type="registration",
-        entity_id=registration_id,
+        entity_type="checkin",
+        entity_id=check_in.id,
         action="checkin.admitted",
         actor=actor,
         new={
             "event_id": event.pk,
-            "check_in_id": check_in.id,
+            "registration_id": registration_id,
             "gate_id": gate.pk if gate else None,
             "quantity": quantity,
             "checked_in_at": check_in.checked_in_at,

@@ -191,7 +191,7 @@ def _drop_registered(entry_id, attendee_id, event_id, actor) -> None:
         if cursor.fetchone() is None:
             return
     audit_record(
-        entity_type="waitlist_entry",
+        entity_type="waitlist",
         entity_id=entry_id,
         action="waitlist.left",
         actor=actor,

@@ -117,7 +117,7 @@ def waitlist_join(*, event: Event, actor: User, quantity: int = 1) -> WaitlistEn
         entry.seq, entry.created_at = cursor.fetchone()
     entry.position = _position(entry)
     audit_record(
-        entity_type="waitlist_entry",
+        entity_type="waitlist",
         entity_id=entry.id,
         action="waitlist.joined",
         actor=actor,
@@ -157,7 +157,7 @@ def waitlist_leave(*, entry: WaitlistEntry, actor: User) -> WaitlistEntry:
         return entry
     entry.status, entry.left_at = WaitlistStatus.LEFT, row[0]
     audit_record(
-        entity_type="waitlist_entry",
+        entity_type="waitlist",
         entity_id=entry.id,
         action="waitlist.left",
         actor=actor,
