@@ -35,8 +35,14 @@ from venueos.accounts.models import ApiToken, Organization, Role, User
 from venueos.accounts.services import token_create
 from venueos.audit.models import AuditEntry
 from venueos.bookings.models import Booking, BookingStatus
-from venueos.events.models import Event, EventStatus, Registration
-from venueos.venues.models import Closure, OpeningHours, Space, Venue
+from venueos.events.models import (
+    CheckIn,
+    Event,
+    EventStatus,
+    Registration,
+    WaitlistEntry,
+)
+from venueos.venues.models import Closure, Gate, OpeningHours, Space, Venue
 
 pytestmark = pytest.mark.django_db
 
@@ -57,6 +63,9 @@ class World:
     event: Event
     registration: Registration
     token: ApiToken
+    # A sold-out event with the owner on its waiting list.
+    gala: Event | None = None
+    entry: WaitlistEntry | None = None
 
 
 @dataclass
@@ -67,6 +76,8 @@ class Endpoint:
     # actor -> status; actors not named get `others`.
     expected: dict[str, int]
     others: int
+    # Problem types of this endpoint's refusals, where not PROBLEM_TYPES'.
+    problem_types: dict[int, str] | None = None
 
 
 def _world() -> World:
@@ -84,9 +95,16 @@ def _world() -> World:
         title="Owner's meeting",
         status=BookingStatus.PENDING,
     )
-    event = make_event(venue, status=EventStatus.ON_SALE)
+    # Doors open (check-in), registrations still on sale and cancellable.
+    event = make_event(
+        venue, status=EventStatus.ON_SALE, starts_in=timedelta(minutes=30)
+    )
     registration = Registration.objects.create(event=event, attendee=owner)
     Event.objects.filter(pk=event.pk).update(tickets_sold=1)
+    gala = make_event(venue, status=EventStatus.ON_SALE, capacity=1)
+    Registration.objects.create(event=gala, attendee=make_user(Role.CUSTOMER))
+    Event.objects.filter(pk=gala.pk).update(tickets_sold=1)
+    entry = WaitlistEntry.objects.create(event=gala, attendee=owner, seq=next(_unique))
     token, _ = token_create(email=owner.email, password=PASSWORD, name="owner's")
     closure = Closure.objects.create(
         venue=venue,
@@ -95,7 +113,17 @@ def _world() -> World:
         reason="maintenance",
     )
     return World(
-        organization, venue, space, closure, owner, booking, event, registration, token
+        organization,
+        venue,
+        space,
+        closure,
+        owner,
+        booking,
+        event,
+        registration,
+        token,
+        gala,
+        entry,
     )
 
 
@@ -347,6 +375,38 @@ ENDPOINTS: dict[str, Endpoint] = {
         _owner_or_managers(204),
         403,
     ),
+    # event day: gates, waiting lists, check-in
+    "POST /venues/{id}/gates/": Endpoint(
+        "post",
+        lambda w: f"/api/v1/venues/{w.venue.id}/gates/",
+        lambda w: {"name": f"Gate {next(_unique)}"},
+        _managers(201),
+        403,
+    ),
+    "POST /events/{id}/waitlist/": Endpoint(
+        "post",
+        lambda w: f"/api/v1/events/{w.gala.id}/waitlist/",
+        lambda w: {"quantity": 1},
+        # Anyone signed in may wait; the owner already does.
+        {"anonymous": 401, "owner": 409},
+        201,
+        problem_types={409: "already-waiting"},
+    ),
+    "DELETE /waitlist/{id}/": Endpoint(
+        "delete",
+        lambda w: f"/api/v1/waitlist/{w.entry.id}/",
+        lambda w: None,
+        # Managers see the entry but only the person waiting leaves.
+        {"anonymous": 401, "customer": 404, "other_manager": 404, "owner": 204},
+        403,
+    ),
+    "POST /events/{id}/check-ins/": Endpoint(
+        "post",
+        lambda w: f"/api/v1/events/{w.event.id}/check-ins/",
+        lambda w: {"code": w.registration.code},
+        _managers(201),
+        403,
+    ),
 }
 
 PROBLEM_TYPES = {
@@ -384,6 +444,9 @@ def _fingerprint(world: World) -> tuple:
         list(Booking.objects.values_list("id", "title", "status").order_by("id")),
         list(Event.objects.values_list("id", "name", "status").order_by("id")),
         list(Registration.objects.values_list("id", "status").order_by("id")),
+        list(WaitlistEntry.objects.values_list("id", "status").order_by("id")),
+        Gate.objects.count(),
+        CheckIn.objects.count(),
         AuditEntry.objects.count(),
     )
 
@@ -414,9 +477,10 @@ def test_write_endpoint_permissions(endpoint_name, actor):
     if expected >= 400:
         assert response["Content-Type"] == PROBLEM
         problem = response.json()
-        assert problem["type"] == (
-            f"https://venueos.dev/problems/{PROBLEM_TYPES[expected]}"
+        problem_type = (endpoint.problem_types or {}).get(
+            expected, PROBLEM_TYPES[expected]
         )
+        assert problem["type"] == f"https://venueos.dev/problems/{problem_type}"
         assert problem["status"] == expected
         assert problem["title"] and problem["detail"]
         assert _fingerprint(world) == before, "a refused request changed data"

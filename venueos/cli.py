@@ -130,10 +130,9 @@ def cmd_run(args) -> int:
     server = _setup_django(stop_on_exit=True)
     try:
         _migrate(verbosity=0)
-        from venueos.demo import DEMO_LOGINS, demo_present, load_demo
+        from venueos.demo import DEMO_LOGINS, load_demo
 
-        if not demo_present():
-            load_demo()
+        if load_demo():  # idempotent; adds today's demo event when missing
             print("loaded the demo data")
     except BaseException:
         if server is not None:

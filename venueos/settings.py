@@ -199,6 +199,7 @@ SPECTACULAR_SETTINGS = {
         "EventStatusEnum": "venueos.events.models.EventStatus",
         "RegistrationStatusEnum": "venueos.events.models.RegistrationStatus",
         "RoleEnum": "venueos.accounts.models.Role",
+        "WaitlistStatusEnum": "venueos.events.models.WaitlistStatus",
     },
 }
 

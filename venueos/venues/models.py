@@ -164,3 +164,33 @@ class Closure(models.Model):
 
     def __str__(self):
         return f"{self.venue} closed {self.start_time:%Y-%m-%d %H:%M}"
+
+
+DEFAULT_DOOR_OPEN_MINUTES = 120
+
+
+def door_open_minutes(venue: Venue) -> int:
+    """How long before an event's start its doors (check-in) open: the venue
+    setting `door_open_minutes` (validated by the venue services), else 120."""
+    value = (venue.settings or {}).get("door_open_minutes")
+    return value if isinstance(value, int) else DEFAULT_DOOR_OPEN_MINUTES
+
+
+class Gate(models.Model):
+    """An entrance of a venue where tickets are scanned."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    venue = models.ForeignKey(Venue, on_delete=models.PROTECT, related_name="gates")
+    name = models.CharField(max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["venue", "name"], name="gate_name_unique_per_venue"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.venue} — {self.name}"

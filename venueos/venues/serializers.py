@@ -168,3 +168,13 @@ class ClosureOut(serializers.ModelSerializer):
     class Meta:
         model = Closure
         fields = ["id", "venue_id", "space_id", "start_time", "end_time", "reason"]
+
+
+class GateIn(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+
+
+class GateOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    venue_id = serializers.UUIDField()
+    name = serializers.CharField()

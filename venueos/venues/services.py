@@ -86,6 +86,20 @@ def _validate_policy(values: dict[str, Any]) -> None:
         raise InvalidInput.field(
             "max_duration_minutes", "A booking lasts at most 24 hours (1440)."
         )
+    _validate_settings(values.get("settings") or {})
+
+
+def _validate_settings(settings: dict[str, Any]) -> None:
+    """The settings VenueOS itself reads; other keys are kept as sent."""
+    doors = settings.get("door_open_minutes")
+    if doors is not None and (
+        isinstance(doors, bool) or not isinstance(doors, int) or not 0 <= doors <= 1440
+    ):
+        raise InvalidInput.field(
+            "settings.door_open_minutes",
+            "Minutes before an event's start when check-in opens: a whole "
+            "number from 0 to 1440.",
+        )
 
 
 def _slug_taken(slug: str) -> SlugTaken:
