@@ -10,6 +10,13 @@ Invariants held by PostgreSQL (see migrations):
   lets shared claims coexist while anything meeting an exclusive claim fails.
   So a booking blocks its space's ancestors and descendants, never its siblings.
 - Intervals are half-open `[start, end)`, so back-to-back bookings do not meet.
+- Buffers (migration 0003): a claim's period is the booking's time widened by
+  the set-up and clean-up minutes of its space, `[start - before, end + after)`.
+  The booking keeps the buffers it was made or last moved with in its own
+  columns `buffer_before_minutes` / `buffer_after_minutes` (raw SQL columns,
+  written only by a BEFORE trigger), so changing a space's buffers later
+  re-checks nothing already booked and `venueos check` can recompute the
+  buffered overlaps without the claims table.
 
 Lock order (services.py): advisory locks on the affected spaces are taken in
 ascending key order, shared for ancestors and exclusive for the booked space,

@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from venueos.common.timeutils import AwareDateTimeField, format_hhmm, parse_hhmm
-from venueos.venues.models import Closure, Space, Venue
+from venueos.venues.models import MAX_BUFFER_MINUTES, Closure, Space, Venue
 
 
 class VenueIn(serializers.Serializer):
@@ -72,6 +72,18 @@ class SpaceIn(serializers.Serializer):
     features = serializers.ListField(
         child=serializers.CharField(max_length=50), required=False, max_length=50
     )
+    buffer_before_minutes = serializers.IntegerField(
+        min_value=0,
+        max_value=MAX_BUFFER_MINUTES,
+        required=False,
+        help_text="Set-up time blocked before each booking (conflicts only)",
+    )
+    buffer_after_minutes = serializers.IntegerField(
+        min_value=0,
+        max_value=MAX_BUFFER_MINUTES,
+        required=False,
+        help_text="Clean-up time blocked after each booking (conflicts only)",
+    )
 
 
 class SpacePatchIn(serializers.Serializer):
@@ -84,6 +96,18 @@ class SpacePatchIn(serializers.Serializer):
     requires_approval = serializers.BooleanField(required=False)
     features = serializers.ListField(
         child=serializers.CharField(max_length=50), required=False, max_length=50
+    )
+    buffer_before_minutes = serializers.IntegerField(
+        min_value=0,
+        max_value=MAX_BUFFER_MINUTES,
+        required=False,
+        help_text="Set-up time blocked before each booking (conflicts only)",
+    )
+    buffer_after_minutes = serializers.IntegerField(
+        min_value=0,
+        max_value=MAX_BUFFER_MINUTES,
+        required=False,
+        help_text="Clean-up time blocked after each booking (conflicts only)",
     )
 
 
@@ -107,6 +131,8 @@ class SpaceOut(serializers.ModelSerializer):
             "is_bookable",
             "requires_approval",
             "features",
+            "buffer_before_minutes",
+            "buffer_after_minutes",
             "path",
         ]
 

@@ -48,6 +48,8 @@ SPACE_FIELDS = [
     "is_bookable",
     "requires_approval",
     "features",
+    "buffer_before_minutes",
+    "buffer_after_minutes",
     "parent_id",
 ]
 
@@ -286,6 +288,8 @@ def space_create(
     is_bookable: bool = True,
     requires_approval: bool = False,
     features: list[str] | None = None,
+    buffer_before_minutes: int = 0,
+    buffer_after_minutes: int = 0,
 ) -> Space:
     """A space of the venue, under `parent` (or `parent_id`), by its managers."""
     require_manager_of(actor, venue.organization_id)
@@ -300,6 +304,8 @@ def space_create(
         is_bookable=is_bookable,
         requires_approval=requires_approval,
         features=_clean_features(features),
+        buffer_before_minutes=buffer_before_minutes,
+        buffer_after_minutes=buffer_after_minutes,
     )
     try:
         with transaction.atomic():
@@ -329,7 +335,9 @@ def space_update(
     **updates: Any,
 ) -> Space:
     """Rename, resize or move a space (`parent`, or `parent_id`; None: to the
-    top), by the venue's managers."""
+    top), or change its buffers, by the venue's managers. New buffers apply to
+    bookings made or moved from now on; bookings already made keep the buffers
+    they were made with, and none is re-checked or refused because of them."""
     require_manager_of(actor, space.venue.organization_id)
     if parent is _MISSING and parent_id is not _MISSING:
         parent = (
