@@ -41,6 +41,33 @@ class BookingStatus(models.TextChoices):
 ACTIVE_STATUSES = (BookingStatus.PENDING, BookingStatus.CONFIRMED)
 
 
+class BookingSeries(models.Model):
+    """A recurring booking: its bookings carry `series`. The rule is kept as
+    sent (normalised); each occurrence is an ordinary booking under every rule
+    and constraint of a single one."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    venue = models.ForeignKey(Venue, on_delete=models.PROTECT, related_name="+")
+    space = models.ForeignKey(Space, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    title = models.CharField(max_length=200)
+    recurrence = models.JSONField()
+    # The zone the occurrences' local wall time was kept in (the venue's).
+    timezone = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "booking series"
+
+    def __str__(self):
+        return f"{self.title} (series)"
+
+
 class Booking(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     venue = models.ForeignKey(Venue, on_delete=models.PROTECT, related_name="bookings")
@@ -71,6 +98,13 @@ class Booking(models.Model):
         related_name="+",
     )
     cancellation_reason = models.CharField(max_length=500, blank=True, default="")
+    series = models.ForeignKey(
+        BookingSeries,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="bookings",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -103,6 +137,11 @@ class Booking(models.Model):
             models.Index(fields=["user", "start_time"], name="booking_user_start"),
             models.Index(fields=["venue", "start_time"], name="booking_venue_start"),
             models.Index(fields=["space", "start_time"], name="booking_space_start"),
+            models.Index(
+                fields=["series", "start_time"],
+                name="booking_series_start",
+                condition=Q(series__isnull=False),
+            ),
         ]
 
     def __str__(self):
