@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "venueos.audit",
     "venueos.bookings",
     "venueos.events",
+    "venueos.reports",
     "venueos.web",
 ]
 
