@@ -29,7 +29,8 @@ class Venue(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100)
     timezone = models.CharField(max_length=64)
-    address = models.TextField(blank=True, default="")
+    # Structured: see venueos/venues/addresses.py.
+    address = models.JSONField(default=dict, blank=True)
     max_capacity = models.PositiveIntegerField()
     slot_minutes = models.PositiveSmallIntegerField(default=15)
     min_duration_minutes = models.PositiveSmallIntegerField(default=15)
@@ -73,6 +74,12 @@ class Venue(models.Model):
     @property
     def is_archived(self) -> bool:
         return self.archived_at is not None
+
+    @property
+    def address_text(self) -> str:
+        from venueos.venues.addresses import format_address
+
+        return format_address(self.address)
 
 
 class Space(models.Model):

@@ -11,7 +11,12 @@ class VenueIn(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     slug = serializers.SlugField(max_length=100, required=False)
     timezone = serializers.CharField(max_length=64)
-    address = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    address = serializers.JSONField(
+        required=False,
+        allow_null=True,
+        help_text="{street, city, postcode, region, country (ISO 3166-1 alpha-2)}, "
+        "all optional, other keys kept; a plain string is stored as street",
+    )
     max_capacity = serializers.IntegerField(min_value=1, max_value=1_000_000)
     slot_minutes = serializers.IntegerField(min_value=1, max_value=240, required=False)
     min_duration_minutes = serializers.IntegerField(

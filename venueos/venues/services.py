@@ -21,6 +21,7 @@ from venueos.audit.services import audit_record, changed_fields
 from venueos.common.permissions import require_manager_of, require_signed_in
 from venueos.common.problems import Conflict, InvalidInput, PermissionDenied, SlugTaken
 from venueos.common.timeutils import valid_timezone
+from venueos.venues.addresses import clean_address
 from venueos.venues.models import (
     MAX_BOOKING_MINUTES,
     Closure,
@@ -127,6 +128,8 @@ def venue_create(
 ) -> Venue:
     """A venue of `organization` (or `organization_id`; neither: the actor's own)."""
     organization = _organization_for_new_venue(actor, organization, organization_id)
+    if "address" in values:
+        values["address"] = clean_address(values["address"])
     values["slug"] = values.get("slug") or slugify(values["name"])[:100] or "venue"
     if values.get("slot_minutes") is None:
         values["slot_minutes"] = 15
@@ -158,6 +161,8 @@ def venue_create(
 @transaction.atomic
 def venue_update(*, venue: Venue, actor: User, **updates: Any) -> Venue:
     require_manager_of(actor, venue.organization_id)
+    if "address" in updates:
+        updates["address"] = clean_address(updates["address"])
     venue = Venue.objects.select_for_update().get(pk=venue.pk)
     merged = _venue_snapshot(venue) | updates
     _validate_policy(merged)
