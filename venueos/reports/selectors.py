@@ -27,7 +27,9 @@ from zoneinfo import ZoneInfo
 
 from django.db import connection
 
-from venueos.bookings.availability import opening_intervals
+from venueos.bookings.timegrid import opening_intervals
+from venueos.common.permissions import require_manager_of
+from venueos.common.problems import InvalidInput
 from venueos.common.timeutils import local_wall_time
 from venueos.venues.models import OpeningHours, Venue
 
@@ -118,12 +120,20 @@ COLUMNS = (
 
 
 def utilization_report(
-    *, venue: Venue, start_date: date, end_date: date
+    venue: Venue, *, user, start_date: date, end_date: date
 ) -> list[tuple]:
     """One tuple per space of the venue and local date from `start_date` to
-    `end_date` (inclusive), ordered by space name and date, with the values of
-    `COLUMNS` (ids and dates as text, minutes as int, the percentage as a
-    float or None), ready to serialize."""
+    `end_date` (inclusive, at most `MAX_REPORT_DAYS`), ordered by space name
+    and date, with the values of `COLUMNS` (ids and dates as text, minutes as
+    int, the percentage as a float or None), ready to serialize. For the
+    venue's managers."""
+    require_manager_of(user, venue.organization_id)
+    if end_date < start_date:
+        raise InvalidInput.field("end_date", "end_date is before start_date.")
+    if (end_date - start_date).days + 1 > MAX_REPORT_DAYS:
+        raise InvalidInput.field(
+            "end_date", f"A report covers at most {MAX_REPORT_DAYS} days."
+        )
     zone = ZoneInfo(venue.timezone)
     hours: dict[int, list[tuple[int, int]]] = {}
     for weekday, opens, closes in OpeningHours.objects.filter(
