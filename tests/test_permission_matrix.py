@@ -34,6 +34,7 @@ from tests.events.helpers import make_event
 from venueos.accounts.models import ApiToken, Organization, Role, User
 from venueos.accounts.services import token_create
 from venueos.audit.models import AuditEntry
+from venueos.calendars.models import CalendarFeed
 from venueos.bookings.models import Booking, BookingSeries, BookingStatus
 from venueos.events.models import Event, EventStatus, Registration
 from venueos.venues.models import Closure, OpeningHours, Space, Venue
@@ -363,6 +364,13 @@ ENDPOINTS: dict[str, Endpoint] = {
         _owner_or_managers(204),
         403,
     ),
+    "POST /me/calendar/rotate/": Endpoint(
+        "post",
+        lambda w: "/api/v1/me/calendar/rotate/",
+        lambda w: {},
+        {"anonymous": 401},
+        200,
+    ),
     # events and registrations
     "POST /events/": Endpoint(
         "post", lambda w: "/api/v1/events/", _event_body, _managers(201), 403
@@ -434,6 +442,7 @@ def _fingerprint(world: World) -> tuple:
         list(Event.objects.values_list("id", "name", "status").order_by("id")),
         list(Registration.objects.values_list("id", "status").order_by("id")),
         AuditEntry.objects.count(),
+        list(CalendarFeed.objects.values_list("secret_hash").order_by("id")),
     )
 
 

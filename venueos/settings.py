@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "venueos.bookings",
     "venueos.events",
     "venueos.reports",
+    "venueos.calendars",
     "venueos.web",
 ]
 

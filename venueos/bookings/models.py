@@ -98,6 +98,10 @@ class Booking(models.Model):
         related_name="+",
     )
     cancellation_reason = models.CharField(max_length=500, blank=True, default="")
+    # Grows on every change a calendar shows (time, space, title, description,
+    # status): written only by a BEFORE trigger (migration 0005), whatever the
+    # application sends; iCalendar feeds give it as SEQUENCE.
+    sequence = models.PositiveIntegerField(default=0, editable=False)
     series = models.ForeignKey(
         BookingSeries,
         null=True,
