@@ -34,7 +34,8 @@ from tests.events.helpers import make_event
 from venueos.accounts.models import ApiToken, Organization, Role, User
 from venueos.accounts.services import token_create
 from venueos.audit.models import AuditEntry
-from venueos.bookings.models import Booking, BookingStatus
+from venueos.bookings.models import Booking, BookingSeries, BookingStatus
+from venueos.calendars.models import CalendarFeed
 from venueos.events.models import (
     CheckIn,
     Event,
@@ -159,6 +160,32 @@ def _booking_body(world: World, **extra) -> dict:
         "end_time": iso(at(DAY, f"{hour}:30")),
         "title": "Matrix booking",
     } | extra
+
+
+def _owners_series(world: World) -> BookingSeries:
+    """A weekly series of the owner's, two occurrences after the world's booking."""
+    series = BookingSeries.objects.create(
+        venue=world.venue,
+        space=world.space,
+        user=world.owner,
+        created_by=world.owner,
+        title="Owner's series",
+        recurrence={"freq": "weekly", "interval": 1, "count": 2},
+        timezone=world.venue.timezone,
+    )
+    for week in (1, 2):
+        day = DAY + timedelta(weeks=week)
+        Booking.objects.create(
+            venue=world.venue,
+            space=world.space,
+            user=world.owner,
+            created_by=world.owner,
+            start_time=at(day, "09:00"),
+            end_time=at(day, "10:00"),
+            title="Owner's series",
+            series=series,
+        )
+    return series
 
 
 def _event_body(world: World) -> dict:
@@ -342,6 +369,36 @@ ENDPOINTS: dict[str, Endpoint] = {
         _owner_or_managers(200) | {"owner": 403},
         403,
     ),
+    "POST /bookings/series/": Endpoint(
+        "post",
+        lambda w: "/api/v1/bookings/series/",
+        lambda w: _booking_body(w, recurrence={"freq": "weekly", "count": 2}),
+        {"anonymous": 401},
+        201,
+    ),
+    "POST /bookings/series/ for someone else": Endpoint(
+        "post",
+        lambda w: "/api/v1/bookings/series/",
+        lambda w: _booking_body(
+            w, user_id=str(w.owner.id), recurrence={"freq": "weekly", "count": 2}
+        ),
+        {"anonymous": 401, "owner": 201, "manager": 201, "admin": 201},
+        403,
+    ),
+    "DELETE /bookings/series/{id}/": Endpoint(
+        "delete",
+        lambda w: f"/api/v1/bookings/series/{_owners_series(w).id}/",
+        lambda w: None,
+        _owner_or_managers(204),
+        403,
+    ),
+    "POST /me/calendar/rotate/": Endpoint(
+        "post",
+        lambda w: "/api/v1/me/calendar/rotate/",
+        lambda w: {},
+        {"anonymous": 401},
+        200,
+    ),
     # events and registrations
     "POST /events/": Endpoint(
         "post", lambda w: "/api/v1/events/", _event_body, _managers(201), 403
@@ -448,6 +505,7 @@ def _fingerprint(world: World) -> tuple:
         Gate.objects.count(),
         CheckIn.objects.count(),
         AuditEntry.objects.count(),
+        list(CalendarFeed.objects.values_list("secret_hash").order_by("id")),
     )
 
 

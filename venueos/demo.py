@@ -129,7 +129,12 @@ def _berlin(organization: Organization, admin: User) -> Venue:
         name="Berlin Conference Center",
         slug="berlin-conference-center",
         timezone="Europe/Berlin",
-        address="Friedrichstraße 100, 10117 Berlin, Germany",
+        address={
+            "street": "Friedrichstraße 100",
+            "postcode": "10117",
+            "city": "Berlin",
+            "country": "DE",
+        },
         max_capacity=600,
     )
     building = _space(venue, admin, "Building", 400, is_bookable=False)
@@ -189,7 +194,13 @@ def _new_york(organization: Organization, admin: User) -> Venue:
         name="New York Loft",
         slug="new-york-loft",
         timezone="America/New_York",
-        address="520 W 27th St, New York, NY 10001, USA",
+        address={
+            "street": "520 W 27th St",
+            "city": "New York",
+            "region": "NY",
+            "postcode": "10001",
+            "country": "US",
+        },
         max_capacity=250,
         slot_minutes=30,
         min_duration_minutes=30,

@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "venueos.bookings",
     "venueos.events",
     "venueos.realtime",
+    "venueos.reports",
+    "venueos.calendars",
     "venueos.web",
 ]
 
