@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test bench lint format lock clean
+.PHONY: install run test bench scaleout lint format lock clean
 
 install: $(STAMP)
 
@@ -24,6 +24,11 @@ test: install
 
 bench: install
 	$(BIN)/python -m bench $(if $(QUICK),--quick) $(if $(FULL),--full)
+
+# Two servers, a worker and nginx on one PostgreSQL; the conflict storm across
+# both (docs/scaling.md). Needs nginx: apt-get install -y nginx.
+scaleout: install
+	$(BIN)/python -m bench.scaleout $(if $(STORM),--storm $(STORM))
 
 lint: install
 	$(BIN)/ruff check .
