@@ -224,6 +224,13 @@ LOGGING = logging_config(
 
 # Outermost, so that the request line and the latency cover every middleware.
 MIDDLEWARE.insert(0, "venueos.common.observability.ObservabilityMiddleware")
+# Anonymous public reads from a streaming replica, when one is given
+# (venueos/common/replica.py, docs/scaling.md); writes always on the primary.
+if os.environ.get("VENUEOS_REPLICA_URL"):
+    DATABASES["replica"] = _database_from_url(os.environ["VENUEOS_REPLICA_URL"])
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["venueos.common.replica.ReplicaRouter"]
+    MIDDLEWARE.append("venueos.common.replica.PublicReadsMiddleware")
 # /metrics answers loopback clients, and anyone with this bearer token.
 VENUEOS_METRICS_TOKEN = os.environ.get("VENUEOS_METRICS_TOKEN", "")
 
