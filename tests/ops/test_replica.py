@@ -62,9 +62,7 @@ def test_outside_a_transaction_replica_reads_go_to_the_replica(settings):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_anonymous_catalogue_reads_may_use_the_replica_and_nothing_else(
-    routed, venue
-):
+def test_anonymous_catalogue_reads_may_use_the_replica_and_nothing_else(routed, venue):
     room = make_space(venue)
     set_opening_hours(venue, 0, 24 * 60)
     day = future_day(12)

@@ -58,6 +58,7 @@ def logging_config(*, log_format: str, level: str) -> dict:
             "django.request": {"level": "ERROR"},
             "venueos.request": {"level": "INFO"},
             "venueos.notifications": {"level": "INFO"},
+            "venueos.bookings.tasks": {"level": "INFO"},
             # One line per job: started, succeeded / failed / retried.
             "procrastinate.worker": {"level": "INFO"},
         },
