@@ -270,3 +270,28 @@ def test_without_smtp_messages_are_written_as_eml_files(
     assert f"To: {customer.email}".encode() in content
     assert b"Booking confirmed: Team meeting" in content
     assert b"BEGIN:VCALENDAR" in content
+
+
+def test_a_waiting_list_promotion_tells_the_attendee(inbox, venue_setup):
+    """The waiting list records `registration.promoted` when it turns an entry
+    into a registration; that entry sends the promotion notice."""
+    manager, venue, room, _ = venue_setup
+    event = make_event(venue, name="Sold-out Gala")
+    attendee = make_user()
+    registration = registration_create(event=event, actor=attendee)
+    run_jobs()
+    inbox.messages.clear()
+    with transaction.atomic():
+        audit_record(
+            entity_type="registration",
+            entity_id=registration.pk,
+            action="registration.promoted",
+            new={"status": "active", "quantity": 1},
+        )
+
+    run_jobs()
+
+    [(rcpt, message)] = inbox.messages
+    assert rcpt == [attendee.email]
+    assert message["Subject"] == "A place came free: Sold-out Gala"
+    assert "waiting-list entry" in message.get_body(("plain",)).get_content()
