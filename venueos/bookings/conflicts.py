@@ -17,6 +17,7 @@ from django.db import connection
 
 from venueos.bookings.suggestions import suggest_alternatives
 from venueos.common.locking import EXCLUSION_VIOLATION
+from venueos.common.metrics import BOOKING_CONFLICTS
 from venueos.common.permissions import manages_organization
 from venueos.common.problems import Conflict
 from venueos.common.timeutils import AwareDateTimeField
@@ -163,6 +164,7 @@ def conflict_problem(
         )
     else:
         detail = "The space is busy with another booking right now; try again."
+    BOOKING_CONFLICTS.inc()
     return BookingConflict(
         detail, **conflict_body(context=context, conflicts=conflicts, actor=actor)
     )
