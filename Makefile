@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install browser run test bench lint format lock clean screenshots
+.PHONY: install browser run test bench scaleout lint format lock clean screenshots
 
 install: $(STAMP)
 
@@ -40,6 +40,11 @@ screenshots: install browser
 
 bench: install
 	$(BIN)/python -m bench $(if $(QUICK),--quick) $(if $(FULL),--full)
+
+# Two servers, a worker and nginx on one PostgreSQL; the conflict storm across
+# both (docs/scaling.md). Needs nginx: apt-get install -y nginx.
+scaleout: install
+	$(BIN)/python -m bench.scaleout $(if $(STORM),--storm $(STORM))
 
 lint: install
 	$(BIN)/ruff check .

@@ -40,7 +40,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from bench import browser_flow, load, pglimit, plan
+from bench import browser_flow, load, pglimit, plan, scheduling
 from bench.datagen import leaves_of
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -959,6 +959,7 @@ async def measure(args, world, port, proc, db_url, env) -> dict:
     ru0 = resource.getrusage(resource.RUSAGE_SELF)
     w0 = time.perf_counter()
     res = await scenarios(args, world, port, db_url)
+    res["app"].update(await scheduling.scenarios(world, port, log=log))
     ru1 = resource.getrusage(resource.RUSAGE_SELF)
     wall = time.perf_counter() - w0
     cpu_s = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
@@ -1094,6 +1095,13 @@ def main(argv=None) -> int:
 
     log("browser scenario: a new customer books from the home page (demo site)")
     res["browser_flow"] = browser_flow.for_bench()
+
+    from bench import realtime  # live stream, its own server: bench/realtime.py
+
+    res["checks"]["realtime_all_delivered"] = (
+        realtime.main(["--quick"] if args.mode == "quick" else []) == 0
+    )
+
     gen = res["generation"] = manifest["generation"]
     gen["bookings_s"] = round(sum(st["s"] for st in gen["steps"]), 1)
     gen["bookings_per_s"] = round(gen["bookings"] / gen["bookings_s"], 1)

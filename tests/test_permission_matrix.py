@@ -34,9 +34,16 @@ from tests.events.helpers import make_event
 from venueos.accounts.models import ApiToken, Organization, Role, User
 from venueos.accounts.services import token_create
 from venueos.audit.models import AuditEntry
-from venueos.bookings.models import Booking, BookingStatus
-from venueos.events.models import Event, EventStatus, Registration
-from venueos.venues.models import Closure, OpeningHours, Space, Venue
+from venueos.bookings.models import Booking, BookingSeries, BookingStatus
+from venueos.calendars.models import CalendarFeed
+from venueos.events.models import (
+    CheckIn,
+    Event,
+    EventStatus,
+    Registration,
+    WaitlistEntry,
+)
+from venueos.venues.models import Closure, Gate, OpeningHours, Space, Venue
 
 pytestmark = pytest.mark.django_db
 
@@ -57,6 +64,9 @@ class World:
     event: Event
     registration: Registration
     token: ApiToken
+    # A sold-out event with the owner on its waiting list.
+    gala: Event | None = None
+    entry: WaitlistEntry | None = None
 
 
 @dataclass
@@ -67,6 +77,8 @@ class Endpoint:
     # actor -> status; actors not named get `others`.
     expected: dict[str, int]
     others: int
+    # Problem types of this endpoint's refusals, where not PROBLEM_TYPES'.
+    problem_types: dict[int, str] | None = None
 
 
 def _world() -> World:
@@ -84,9 +96,16 @@ def _world() -> World:
         title="Owner's meeting",
         status=BookingStatus.PENDING,
     )
-    event = make_event(venue, status=EventStatus.ON_SALE)
+    # Doors open (check-in), registrations still on sale and cancellable.
+    event = make_event(
+        venue, status=EventStatus.ON_SALE, starts_in=timedelta(minutes=30)
+    )
     registration = Registration.objects.create(event=event, attendee=owner)
     Event.objects.filter(pk=event.pk).update(tickets_sold=1)
+    gala = make_event(venue, status=EventStatus.ON_SALE, capacity=1)
+    Registration.objects.create(event=gala, attendee=make_user(Role.CUSTOMER))
+    Event.objects.filter(pk=gala.pk).update(tickets_sold=1)
+    entry = WaitlistEntry.objects.create(event=gala, attendee=owner, seq=next(_unique))
     token, _ = token_create(email=owner.email, password=PASSWORD, name="owner's")
     closure = Closure.objects.create(
         venue=venue,
@@ -95,7 +114,17 @@ def _world() -> World:
         reason="maintenance",
     )
     return World(
-        organization, venue, space, closure, owner, booking, event, registration, token
+        organization,
+        venue,
+        space,
+        closure,
+        owner,
+        booking,
+        event,
+        registration,
+        token,
+        gala,
+        entry,
     )
 
 
@@ -131,6 +160,32 @@ def _booking_body(world: World, **extra) -> dict:
         "end_time": iso(at(DAY, f"{hour}:30")),
         "title": "Matrix booking",
     } | extra
+
+
+def _owners_series(world: World) -> BookingSeries:
+    """A weekly series of the owner's, two occurrences after the world's booking."""
+    series = BookingSeries.objects.create(
+        venue=world.venue,
+        space=world.space,
+        user=world.owner,
+        created_by=world.owner,
+        title="Owner's series",
+        recurrence={"freq": "weekly", "interval": 1, "count": 2},
+        timezone=world.venue.timezone,
+    )
+    for week in (1, 2):
+        day = DAY + timedelta(weeks=week)
+        Booking.objects.create(
+            venue=world.venue,
+            space=world.space,
+            user=world.owner,
+            created_by=world.owner,
+            start_time=at(day, "09:00"),
+            end_time=at(day, "10:00"),
+            title="Owner's series",
+            series=series,
+        )
+    return series
 
 
 def _event_body(world: World) -> dict:
@@ -314,6 +369,36 @@ ENDPOINTS: dict[str, Endpoint] = {
         _owner_or_managers(200) | {"owner": 403},
         403,
     ),
+    "POST /bookings/series/": Endpoint(
+        "post",
+        lambda w: "/api/v1/bookings/series/",
+        lambda w: _booking_body(w, recurrence={"freq": "weekly", "count": 2}),
+        {"anonymous": 401},
+        201,
+    ),
+    "POST /bookings/series/ for someone else": Endpoint(
+        "post",
+        lambda w: "/api/v1/bookings/series/",
+        lambda w: _booking_body(
+            w, user_id=str(w.owner.id), recurrence={"freq": "weekly", "count": 2}
+        ),
+        {"anonymous": 401, "owner": 201, "manager": 201, "admin": 201},
+        403,
+    ),
+    "DELETE /bookings/series/{id}/": Endpoint(
+        "delete",
+        lambda w: f"/api/v1/bookings/series/{_owners_series(w).id}/",
+        lambda w: None,
+        _owner_or_managers(204),
+        403,
+    ),
+    "POST /me/calendar/rotate/": Endpoint(
+        "post",
+        lambda w: "/api/v1/me/calendar/rotate/",
+        lambda w: {},
+        {"anonymous": 401},
+        200,
+    ),
     # events and registrations
     "POST /events/": Endpoint(
         "post", lambda w: "/api/v1/events/", _event_body, _managers(201), 403
@@ -345,6 +430,38 @@ ENDPOINTS: dict[str, Endpoint] = {
         lambda w: f"/api/v1/registrations/{w.registration.id}/",
         lambda w: None,
         _owner_or_managers(204),
+        403,
+    ),
+    # event day: gates, waiting lists, check-in
+    "POST /venues/{id}/gates/": Endpoint(
+        "post",
+        lambda w: f"/api/v1/venues/{w.venue.id}/gates/",
+        lambda w: {"name": f"Gate {next(_unique)}"},
+        _managers(201),
+        403,
+    ),
+    "POST /events/{id}/waitlist/": Endpoint(
+        "post",
+        lambda w: f"/api/v1/events/{w.gala.id}/waitlist/",
+        lambda w: {"quantity": 1},
+        # Anyone signed in may wait; the owner already does.
+        {"anonymous": 401, "owner": 409},
+        201,
+        problem_types={409: "already-waiting"},
+    ),
+    "DELETE /waitlist/{id}/": Endpoint(
+        "delete",
+        lambda w: f"/api/v1/waitlist/{w.entry.id}/",
+        lambda w: None,
+        # Managers see the entry but only the person waiting leaves.
+        {"anonymous": 401, "customer": 404, "other_manager": 404, "owner": 204},
+        403,
+    ),
+    "POST /events/{id}/check-ins/": Endpoint(
+        "post",
+        lambda w: f"/api/v1/events/{w.event.id}/check-ins/",
+        lambda w: {"code": w.registration.code},
+        _managers(201),
         403,
     ),
 }
@@ -384,7 +501,11 @@ def _fingerprint(world: World) -> tuple:
         list(Booking.objects.values_list("id", "title", "status").order_by("id")),
         list(Event.objects.values_list("id", "name", "status").order_by("id")),
         list(Registration.objects.values_list("id", "status").order_by("id")),
+        list(WaitlistEntry.objects.values_list("id", "status").order_by("id")),
+        Gate.objects.count(),
+        CheckIn.objects.count(),
         AuditEntry.objects.count(),
+        list(CalendarFeed.objects.values_list("secret_hash").order_by("id")),
     )
 
 
@@ -414,9 +535,10 @@ def test_write_endpoint_permissions(endpoint_name, actor):
     if expected >= 400:
         assert response["Content-Type"] == PROBLEM
         problem = response.json()
-        assert problem["type"] == (
-            f"https://venueos.dev/problems/{PROBLEM_TYPES[expected]}"
+        problem_type = (endpoint.problem_types or {}).get(
+            expected, PROBLEM_TYPES[expected]
         )
+        assert problem["type"] == f"https://venueos.dev/problems/{problem_type}"
         assert problem["status"] == expected
         assert problem["title"] and problem["detail"]
         assert _fingerprint(world) == before, "a refused request changed data"

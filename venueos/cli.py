@@ -1,4 +1,4 @@
-"""The `venueos` command: run, serve, migrate, createuser, demo, check, db, manage.
+"""The `venueos` command: run, serve, worker, jobs, migrate, createuser, demo, check, db, manage.
 
 Unless `DATABASE_URL` is set, every sub-command uses the working copy's
 embedded PostgreSQL (starting it if needed), so `venueos createuser` run beside
@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import signal
+import subprocess
 import sys
 
 
@@ -88,7 +91,7 @@ def cmd_check(args) -> int:
     return 0
 
 
-def _serve(host: str, port: int, workers: int, server) -> int:
+def _serve(host: str, port: int, workers: int, server, worker=None) -> int:
     import uvicorn
 
     # Each worker runs at most VENUEOS_MAX_CONCURRENCY requests at once (see
@@ -102,10 +105,18 @@ def _serve(host: str, port: int, workers: int, server) -> int:
             port=port,
             workers=workers,
             lifespan="off",
+            # Live streams never end by themselves: after this grace, a stop
+            # closes them (their clients reconnect to another server and
+            # replay what they missed with Last-Event-ID).
+            timeout_graceful_shutdown=int(
+                os.environ.get("VENUEOS_SHUTDOWN_GRACE_SECONDS", "5")
+            ),
             log_level=os.environ.get("VENUEOS_SERVER_LOG_LEVEL", "warning"),
             access_log=False,
         )
     finally:
+        if worker is not None:
+            _stop_worker(worker)
         if server is not None:
             from venueos import embedded
 
@@ -114,20 +125,35 @@ def _serve(host: str, port: int, workers: int, server) -> int:
     return 0
 
 
+def _prepare_metrics_dir(port: int) -> None:
+    """Every server process writes its metrics to files in one folder, summed
+    at each scrape; set before anything imports prometheus_client. A fresh
+    folder per start, so a previous run's processes are not counted."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return  # the operator's choice, emptied by the operator
+    from venueos import embedded
+
+    folder = embedded.project_home() / "metrics" / f"serve-{port}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+
+
 def cmd_serve(args) -> int:
+    _prepare_metrics_dir(args.port)
     server = _setup_django(stop_on_exit=True)
     return _serve(args.host, args.port, args.workers, server)
 
 
 def cmd_run(args) -> int:
     """What `make run` does: database, migrations, demo data once, then serve."""
+    _prepare_metrics_dir(args.port)
     server = _setup_django(stop_on_exit=True)
     try:
         _migrate(verbosity=0)
-        from venueos.demo import DEMO_LOGINS, demo_present, load_demo
+        from venueos.demo import DEMO_LOGINS, load_demo
 
-        if not demo_present():
-            load_demo()
+        if load_demo():  # idempotent; adds today's demo event when missing
             print("loaded the demo data")
     except BaseException:
         if server is not None:
@@ -143,8 +169,67 @@ def cmd_run(args) -> int:
     print("  Demo logins (e-mail / password):")
     for role, email, password in DEMO_LOGINS:
         print(f"    {role:9} {email:28} {password}")
+    from django.conf import settings
+
+    if settings.EMAIL_BACKEND.endswith("EmlFileBackend"):
+        print(f"  E-mail    written as .eml files to {settings.EMAIL_FILE_PATH}/")
+    else:
+        print(f"  E-mail    sent through {settings.EMAIL_HOST}:{settings.EMAIL_PORT}")
     print(flush=True)
-    return _serve(args.host, args.port, args.workers, server)
+    # The task-queue worker runs beside the server, so that `make run` alone
+    # sends e-mail and runs the scheduled jobs.
+    worker = subprocess.Popen([sys.executable, "-m", "venueos.cli", "worker"])
+    return _serve(args.host, args.port, args.workers, server, worker)
+
+
+def _stop_worker(worker: subprocess.Popen) -> None:
+    worker.send_signal(signal.SIGTERM)  # finishes the running job, then exits
+    try:
+        worker.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
+
+
+def cmd_worker(args) -> int:
+    """Run background jobs (e-mail, scheduled jobs) until SIGTERM or Ctrl-C."""
+    _setup_django()
+    import asyncio
+
+    from django.core.management import call_command
+
+    from venueos.common.tasks import retry_stalled_jobs
+
+    asyncio.run(retry_stalled_jobs(timestamp=0))
+    options = [f"--concurrency={args.concurrency}"]
+    if args.queues:
+        options.append(f"--queues={args.queues}")
+    call_command("procrastinate", "worker", *options)
+    return 0
+
+
+def cmd_jobs(args) -> int:
+    """The task queue at a glance: counts per status, then the failed jobs."""
+    _setup_django()
+    from venueos.common.tasks import queue_summary, retry_failed_job
+
+    if args.retry is not None:
+        if not retry_failed_job(args.retry):
+            print(f"error: no failed job {args.retry}", file=sys.stderr)
+            return 1
+        print(f"job {args.retry} will run again")
+        return 0
+    summary = queue_summary()
+    for status, count in summary.counts.items():
+        print(f"{status:10} {count}")
+    if summary.oldest_waiting_seconds is not None:
+        print(f"oldest waiting job: {summary.oldest_waiting_seconds:.0f} s")
+    for job in summary.failed:
+        print(
+            f"failed job {job['id']}: {job['task_name']} {job['args']} "
+            f"after {job['attempts']} attempts"
+        )
+    return 0
 
 
 def cmd_db(args) -> int:
@@ -187,6 +272,19 @@ def build_parser() -> argparse.ArgumentParser:
         )
         command.add_argument("--workers", type=int, default=default_workers)
         command.set_defaults(handler=handler)
+
+    worker = sub.add_parser("worker", help="run background jobs (e-mail, schedules)")
+    worker.add_argument(
+        "--concurrency",
+        type=int,
+        default=int(os.environ.get("VENUEOS_WORKER_CONCURRENCY", "1")),
+    )
+    worker.add_argument("--queues", default="", help="comma list (default: all)")
+    worker.set_defaults(handler=cmd_worker)
+
+    jobs = sub.add_parser("jobs", help="show the task queue and its failed jobs")
+    jobs.add_argument("--retry", type=int, metavar="ID", help="retry a failed job")
+    jobs.set_defaults(handler=cmd_jobs)
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(
         handler=cmd_migrate

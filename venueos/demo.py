@@ -6,7 +6,9 @@ transaction through the services, only when the demo organization (slug
 and sale is a transaction of its own), the activity that makes the pages
 alive: bookings over the coming weeks, a booking waiting for approval, an event
 on sale with registrations; only when the demo venues have no booking and no
-event yet. The demo passwords are documented in the README and pass Django's
+event yet. The event-day part (`event_day`) runs every time and adds what is
+missing: gates at the Berlin venue, an event *today* (doors open, tickets sold,
+one already scanned) and a sold-out gala with a waiting list. The demo passwords are documented in the README and pass Django's
 password validators.
 """
 
@@ -23,10 +25,12 @@ from venueos.accounts import services as accounts
 from venueos.accounts.models import Organization, Role, User
 from venueos.bookings import services as bookings
 from venueos.bookings.models import Booking
+from venueos.events import checkin, waitlist
 from venueos.events import services as events
 from venueos.events.models import Event, EventStatus
+from venueos.venues import gates
 from venueos.venues import services as venues
-from venueos.venues.models import Space, Venue
+from venueos.venues.models import Gate, Space, Venue
 
 DEMO_ORGANIZATION_SLUG = "demo"
 
@@ -49,6 +53,18 @@ DEMO_LOGINS: list[tuple[str, str, str]] = [
 
 _PASSWORDS = {email: password for _, email, password in DEMO_LOGINS}
 
+# Ticket holders of the event-day demo (they need not sign in).
+GUEST_PASSWORD = "venueos-guest-2026"
+GUESTS = [
+    ("gina.guest@demo.venueos.dev", "Gina Guest"),
+    ("omar.okafor@demo.venueos.dev", "Omar Okafor"),
+    ("lena.lindqvist@demo.venueos.dev", "Lena Lindqvist"),
+    ("raj.rao@demo.venueos.dev", "Raj Rao"),
+    ("sofia.silva@demo.venueos.dev", "Sofia Silva"),
+]
+GATE_NAMES = ["North gate", "South gate"]
+GALA_SLUG = "sold-out-gala"
+
 MONDAY_TO_FRIDAY = range(0, 5)
 SATURDAY = 5
 EVERY_DAY = range(0, 7)
@@ -63,6 +79,7 @@ def load_demo() -> bool:
     False if the organization was already there."""
     created = _load_organization()
     _load_activity()
+    event_day()
     return created
 
 
@@ -112,7 +129,12 @@ def _berlin(organization: Organization, admin: User) -> Venue:
         name="Berlin Conference Center",
         slug="berlin-conference-center",
         timezone="Europe/Berlin",
-        address="Friedrichstraße 100, 10117 Berlin, Germany",
+        address={
+            "street": "Friedrichstraße 100",
+            "postcode": "10117",
+            "city": "Berlin",
+            "country": "DE",
+        },
         max_capacity=600,
     )
     building = _space(venue, admin, "Building", 400, is_bookable=False)
@@ -172,7 +194,13 @@ def _new_york(organization: Organization, admin: User) -> Venue:
         name="New York Loft",
         slug="new-york-loft",
         timezone="America/New_York",
-        address="520 W 27th St, New York, NY 10001, USA",
+        address={
+            "street": "520 W 27th St",
+            "city": "New York",
+            "region": "NY",
+            "postcode": "10001",
+            "country": "US",
+        },
         max_capacity=250,
         slot_minutes=30,
         min_duration_minutes=30,
@@ -306,3 +334,97 @@ def _demo_event(venue, space, manager, people, day, zone) -> None:
         event = events.event_transition(event=event, actor=manager, status=status)
     for who, quantity in (("regular", 2), ("speaker", 1), ("keen", 4)):
         events.registration_create(event=event, actor=people[who], quantity=quantity)
+
+
+# --- event day ----------------------------------------------------------------
+
+
+def event_day() -> None:
+    """Gates, an event today with tickets to scan, a sold-out gala with a
+    waiting list. Each piece is made through the services (their own
+    transactions) and only when missing."""
+    organization = Organization.objects.get(slug=DEMO_ORGANIZATION_SLUG)
+    manager = User.objects.get(email=MANAGER_EMAIL)
+    customer = User.objects.get(email=CUSTOMER_EMAIL)
+    venue = Venue.objects.get(
+        organization=organization, slug="berlin-conference-center"
+    )
+    admin = User.objects.get(email=ADMIN_EMAIL)
+    guests = [_guest(admin, email, name) for email, name in GUESTS]
+    gate_list = [_gate(venue, manager, name) for name in GATE_NAMES]
+    _event_today(venue, manager, customer, guests, gate_list[0])
+    _sold_out_gala(venue, manager, guests)
+
+
+def _guest(admin: User, email: str, full_name: str) -> User:
+    existing = User.objects.filter(email=email).first()
+    return existing or accounts.user_create(
+        actor=admin, email=email, password=GUEST_PASSWORD, full_name=full_name
+    )
+
+
+def _gate(venue: Venue, manager: User, name: str) -> Gate:
+    existing = Gate.objects.filter(venue=venue, name=name).first()
+    return existing or gates.gate_create(venue=venue, actor=manager, name=name)
+
+
+def _on_sale(venue: Venue, manager: User, **fields) -> Event:
+    event = events.event_create(venue=venue, actor=manager, **fields)
+    for status in (EventStatus.PUBLISHED, EventStatus.ON_SALE):
+        event = events.event_transition(event=event, actor=manager, status=status)
+    return event
+
+
+def _event_today(
+    venue: Venue, manager: User, customer: User, guests: list[User], gate: Gate
+) -> None:
+    """Starts in 90 minutes (doors open 120 minutes before): check-in is open
+    at once. 12 places, all sold; one guest already admitted at the North gate."""
+    today = timezone.localdate(timezone=ZoneInfo(venue.timezone))
+    slug = f"opening-night-{today:%Y-%m-%d}"
+    if Event.objects.filter(organization_id=venue.organization_id, slug=slug).exists():
+        return
+    start = (timezone.now() + timedelta(minutes=90)).replace(second=0, microsecond=0)
+    event = _on_sale(
+        venue,
+        manager,
+        name=f"Opening Night ({today:%d %b})",
+        slug=slug,
+        description="Tonight in the Great Hall: doors open two hours before. "
+        "Scan the tickets at the North or South gate.",
+        start_at=start,
+        end_at=start + timedelta(hours=3),
+        capacity=12,
+    )
+    events.registration_create(event=event, actor=customer, quantity=2)
+    tickets = [
+        events.registration_create(event=event, actor=guest, quantity=2)
+        for guest in guests
+    ]
+    checkin.checkin_create(event=event, actor=manager, code=tickets[0].code, gate=gate)
+
+
+def _sold_out_gala(venue: Venue, manager: User, guests: list[User]) -> None:
+    """Next week, 4 places, sold out, one guest waiting: the customer can join
+    the waiting list."""
+    if Event.objects.filter(
+        organization_id=venue.organization_id, slug=GALA_SLUG
+    ).exists():
+        return
+    start = (timezone.now() + timedelta(days=7)).replace(
+        minute=0, second=0, microsecond=0
+    )
+    event = _on_sale(
+        venue,
+        manager,
+        name="Sold-out Gala",
+        slug=GALA_SLUG,
+        description="Every place is taken: join the waiting list, and a "
+        "cancelled ticket comes to you in turn.",
+        start_at=start,
+        end_at=start + timedelta(hours=4),
+        capacity=4,
+    )
+    for guest in guests[:2]:
+        events.registration_create(event=event, actor=guest, quantity=2)
+    waitlist.waitlist_join(event=event, actor=guests[2], quantity=1)

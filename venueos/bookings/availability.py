@@ -16,6 +16,10 @@ here can be booked and every bookable slot is shown:
   descendants) and the exclusive claims on S's ancestors (active bookings of an
   ancestor). Siblings never block each other. This reads the claims table the
   booking trigger writes, i.e. exactly what the exclusion constraint checks.
+  Claims already carry their bookings' buffers; S's own buffers widen that
+  busy time (a new booking of S would claim [start - before, end + after)), so
+  a slot is offered only when its buffered period is free, while the slot
+  itself is the booked time. Buffers do not have to lie in opening hours.
 - Only bookable time is reported: nothing before now, no start later than
   `booking_horizon_days` after now, nothing on a space that is not bookable or
   in an archived venue. Interval ends are snapped inward to the venue's slot
@@ -52,6 +56,7 @@ from venueos.bookings.timegrid import (
     merge,
     opening_intervals,
     subtract,
+    widen,
 )
 from venueos.common.problems import InvalidInput
 from venueos.common.timeutils import on_grid, utc_now
@@ -175,7 +180,11 @@ class Snapshot:
         # Claims on the spaces themselves (any scope) and exclusive claims on
         # their ancestors: what the claim_no_conflict constraint would meet.
         # range_agg merges them per space in the database: a hall holds a
-        # shared claim for every booking of every room in it.
+        # shared claim for every booking of every room in it. A new booking's
+        # claims would be widened by its space's buffers, so claims that far
+        # outside the window still matter.
+        reach_before = max(space.buffer_before_minutes for space in spaces) * MINUTE
+        reach_after = max(space.buffer_after_minutes for space in spaces) * MINUTE
         own: dict[UUID, list[Interval]] = defaultdict(list)
         exclusive: dict[UUID, list[Interval]] = defaultdict(list)
         with connection.cursor() as cursor:
@@ -192,7 +201,12 @@ class Snapshot:
                     GROUP BY space_id, exclusive
                 ) AS merged
                 """,
-                [low, high, list(space_ids), list(ancestor_ids - space_ids)],
+                [
+                    low - reach_before,
+                    high + reach_after,
+                    list(space_ids),
+                    list(ancestor_ids - space_ids),
+                ],
             )
             # Epoch microseconds: much cheaper to load than timestamptz text.
             for space_id, is_exclusive, start_us, end_us in cursor.fetchall():
@@ -203,11 +217,17 @@ class Snapshot:
         result: dict[UUID, list[Interval]] = {}
         for space in spaces:
             lineage = (space.id, *self.ancestors[space.id])
-            intervals = list(venue_wide[space.venue_id]) + own[space.id]
+            claimed = list(own[space.id])
+            for ancestor_id in self.ancestors[space.id]:
+                claimed += exclusive[ancestor_id]
+            intervals = widen(
+                claimed,
+                before=space.buffer_after_minutes * MINUTE,
+                after=space.buffer_before_minutes * MINUTE,
+            )
+            intervals += venue_wide[space.venue_id]
             for space_id in lineage:
                 intervals += by_space[space_id]
-            for ancestor_id in self.ancestors[space.id]:
-                intervals += exclusive[ancestor_id]
             result[space.id] = merge(intervals)
         return result
 

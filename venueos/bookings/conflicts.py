@@ -17,6 +17,7 @@ from django.db import connection
 
 from venueos.bookings.suggestions import suggest_alternatives
 from venueos.common.locking import EXCLUSION_VIOLATION
+from venueos.common.metrics import BOOKING_CONFLICTS
 from venueos.common.permissions import manages_organization
 from venueos.common.problems import Conflict
 from venueos.common.timeutils import AwareDateTimeField
@@ -54,7 +55,9 @@ def booking_conflicts_for(
     """Active bookings that block [start, end) on a space, earliest first: those
     of the space, of its descendants (any claim on it) and of its ancestors
     (their exclusive claims on themselves), read from the claims table in one
-    query. Every create runs it first, winners included, so it stays lean."""
+    query. [start, end) is widened by the space's buffers, as the claims
+    trigger would widen it. Every create runs it first, winners included, so
+    it stays lean."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -63,13 +66,20 @@ def booking_conflicts_for(
                 UNION ALL
                 SELECT s.parent_id, up.depth + 1 FROM venues_space s
                 JOIN up ON s.id = up.id WHERE s.parent_id IS NOT NULL AND up.depth < 100
+            ),
+            wanted(period) AS (
+                SELECT tstzrange(
+                    %(start)s - make_interval(mins => buffer_before_minutes),
+                    %(end)s + make_interval(mins => buffer_after_minutes), '[)')
+                FROM venues_space WHERE id = %(space)s
             )
             SELECT b.id, b.space_id, b.user_id, b.title, b.start_time, b.end_time
             FROM bookings_booking b
             WHERE b.id IN (
                 SELECT c.booking_id
                 FROM bookings_bookingclaim c JOIN up ON c.space_id = up.id
-                WHERE c.period && tstzrange(%(start)s, %(end)s, '[)')
+                CROSS JOIN wanted
+                WHERE c.period && wanted.period
                   AND (up.depth = 0 OR c.exclusive)
             )
               AND b.id IS DISTINCT FROM %(exclude)s
@@ -154,6 +164,7 @@ def conflict_problem(
         )
     else:
         detail = "The space is busy with another booking right now; try again."
+    BOOKING_CONFLICTS.inc()
     return BookingConflict(
         detail, **conflict_body(context=context, conflicts=conflicts, actor=actor)
     )

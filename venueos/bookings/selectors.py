@@ -11,7 +11,12 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from venueos.audit.selectors import audit_history
-from venueos.bookings.models import ACTIVE_STATUSES, Booking, BookingStatus
+from venueos.bookings.models import (
+    ACTIVE_STATUSES,
+    Booking,
+    BookingSeries,
+    BookingStatus,
+)
 from venueos.common.permissions import manages_organization
 from venueos.common.problems import InvalidInput, NotFound
 
@@ -139,3 +144,16 @@ def subtree_has_active_future_bookings(space_id) -> bool:
             [space_id, list(ACTIVE_STATUSES), timezone.now()],
         )
         return cursor.fetchone()[0]
+
+
+def booking_series_get_for(user, series_id) -> tuple[BookingSeries, list[Booking]]:
+    """A series and all its bookings (cancelled ones too), for its owner and
+    the venue's managers; 404 for anyone else."""
+    series = BookingSeries.objects.select_related("venue").filter(pk=series_id).first()
+    if series is None or not (
+        series.user_id == user.pk
+        or manages_organization(user, series.venue.organization_id)
+    ):
+        raise NotFound("No such booking series.")
+    bookings = list(_base().filter(series=series).order_by("start_time", "id"))
+    return series, bookings

@@ -117,6 +117,17 @@ def clip(
     return clipped
 
 
+def widen(
+    intervals: Iterable[Interval], *, before: timedelta, after: timedelta
+) -> list[Interval]:
+    """Busy time as seen by a space with buffers: a booking [s, e) of it claims
+    [s - buffer_before, e + buffer_after), so it meets a claim [cs, ce) exactly
+    when [s, e) meets [cs - buffer_after, ce + buffer_before)."""
+    if not before and not after:
+        return list(intervals)
+    return [(start - before, end + after) for start, end in intervals]
+
+
 def subtract(intervals: list[Interval], blockers: list[Interval]) -> list[Interval]:
     """`intervals` minus `blockers`; both sorted, `blockers` merged."""
     free: list[Interval] = []

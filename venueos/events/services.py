@@ -11,7 +11,9 @@ transaction; once the event is full, losers are refused without waiting.
 
 Lock order: the event row, then registration rows (cancellation locks the event
 first on purpose, so a cancel racing a re-registration of the same attendee
-cannot deadlock). Every transaction sets `lock_timeout`
+cannot deadlock), then waiting-list entries: places freed by a cancellation, a
+capacity raise or a return to sale go to the waiting list in the same
+transaction (`promotion.py` documents the full order). Every transaction sets `lock_timeout`
 (settings.VENUEOS_LOCK_TIMEOUT_MS); a lock timeout (55P03) or deadlock (40P01)
 becomes a 409 problem, never a 500.
 
@@ -59,6 +61,7 @@ from venueos.events.models import (
     Registration,
     RegistrationStatus,
 )
+from venueos.events.promotion import waitlist_promote
 from venueos.venues.models import MAX_BOOKING_MINUTES, Space, Venue
 from venueos.venues.selectors import space_find
 
@@ -111,6 +114,10 @@ class EventClosed(Conflict):
 
 class CapacityBelowSold(Conflict):
     slug, title = "capacity-below-sold", "Capacity below tickets sold"
+
+
+class CheckedIn(Conflict):
+    slug, title = "checked-in", "Ticket already used"
 
 
 class Busy(Conflict):
@@ -368,6 +375,8 @@ def event_update(
         old=old,
         new=new,
     )
+    if new.get("capacity", 0) > old.get("capacity", 0):
+        waitlist_promote(event_id=event.id, actor=actor)
     return event
 
 
@@ -439,6 +448,8 @@ def event_transition(*, event: Event, actor: User, status: str) -> Event:
         old={"status": current},
         new={"status": status},
     )
+    if status == EventStatus.ON_SALE:
+        waitlist_promote(event_id=event.id, actor=actor)
     return event
 
 
@@ -629,6 +640,14 @@ def registration_cancel(*, registration: Registration, actor: User) -> Registrat
             registration.refresh_from_db()
             return registration
         quantity, cancelled_at = row
+        # After the UPDATE (which waited for a scan holding the row): a new
+        # statement sees a check-in that committed meanwhile.
+        cursor.execute(
+            "SELECT 1 FROM events_checkin WHERE registration_id = %s",
+            [registration.pk],
+        )
+        if cursor.fetchone() is not None:
+            raise CheckedIn("This ticket was already used at the door.")
         cursor.execute(
             "UPDATE events_event SET tickets_sold = tickets_sold - %s WHERE id = %s "
             "RETURNING tickets_sold",
@@ -652,4 +671,5 @@ def registration_cancel(*, registration: Registration, actor: User) -> Registrat
             "tickets_sold": sold,
         },
     )
+    waitlist_promote(event_id=event.pk, actor=actor)
     return registration

@@ -21,6 +21,7 @@ from venueos.audit.services import audit_record, changed_fields
 from venueos.common.permissions import require_manager_of, require_signed_in
 from venueos.common.problems import Conflict, InvalidInput, PermissionDenied, SlugTaken
 from venueos.common.timeutils import valid_timezone
+from venueos.venues.addresses import clean_address
 from venueos.venues.models import (
     MAX_BOOKING_MINUTES,
     Closure,
@@ -48,6 +49,8 @@ SPACE_FIELDS = [
     "is_bookable",
     "requires_approval",
     "features",
+    "buffer_before_minutes",
+    "buffer_after_minutes",
     "parent_id",
 ]
 
@@ -85,6 +88,20 @@ def _validate_policy(values: dict[str, Any]) -> None:
     if values["max_duration_minutes"] > MAX_BOOKING_MINUTES:
         raise InvalidInput.field(
             "max_duration_minutes", "A booking lasts at most 24 hours (1440)."
+        )
+    _validate_settings(values.get("settings") or {})
+
+
+def _validate_settings(settings: dict[str, Any]) -> None:
+    """The settings VenueOS itself reads; other keys are kept as sent."""
+    doors = settings.get("door_open_minutes")
+    if doors is not None and (
+        isinstance(doors, bool) or not isinstance(doors, int) or not 0 <= doors <= 1440
+    ):
+        raise InvalidInput.field(
+            "settings.door_open_minutes",
+            "Minutes before an event's start when check-in opens: a whole "
+            "number from 0 to 1440.",
         )
 
 
@@ -125,6 +142,8 @@ def venue_create(
 ) -> Venue:
     """A venue of `organization` (or `organization_id`; neither: the actor's own)."""
     organization = _organization_for_new_venue(actor, organization, organization_id)
+    if "address" in values:
+        values["address"] = clean_address(values["address"])
     values["slug"] = values.get("slug") or slugify(values["name"])[:100] or "venue"
     if values.get("slot_minutes") is None:
         values["slot_minutes"] = 15
@@ -156,6 +175,8 @@ def venue_create(
 @transaction.atomic
 def venue_update(*, venue: Venue, actor: User, **updates: Any) -> Venue:
     require_manager_of(actor, venue.organization_id)
+    if "address" in updates:
+        updates["address"] = clean_address(updates["address"])
     venue = Venue.objects.select_for_update().get(pk=venue.pk)
     merged = _venue_snapshot(venue) | updates
     _validate_policy(merged)
@@ -286,6 +307,8 @@ def space_create(
     is_bookable: bool = True,
     requires_approval: bool = False,
     features: list[str] | None = None,
+    buffer_before_minutes: int = 0,
+    buffer_after_minutes: int = 0,
 ) -> Space:
     """A space of the venue, under `parent` (or `parent_id`), by its managers."""
     require_manager_of(actor, venue.organization_id)
@@ -300,6 +323,8 @@ def space_create(
         is_bookable=is_bookable,
         requires_approval=requires_approval,
         features=_clean_features(features),
+        buffer_before_minutes=buffer_before_minutes,
+        buffer_after_minutes=buffer_after_minutes,
     )
     try:
         with transaction.atomic():
@@ -329,7 +354,9 @@ def space_update(
     **updates: Any,
 ) -> Space:
     """Rename, resize or move a space (`parent`, or `parent_id`; None: to the
-    top), by the venue's managers."""
+    top), or change its buffers, by the venue's managers. New buffers apply to
+    bookings made or moved from now on; bookings already made keep the buffers
+    they were made with, and none is re-checked or refused because of them."""
     require_manager_of(actor, space.venue.organization_id)
     if parent is _MISSING and parent_id is not _MISSING:
         parent = (
