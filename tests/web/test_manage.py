@@ -800,3 +800,12 @@ def test_the_chart_names_every_value_and_scales_low_figures():
     assert ">10%</text>" in chart  # the axis ends at 10 %
     # Wed's bar fills 80 % of the 82-unit plot; Tue's is empty and says "–".
     assert 'height="65.6"' in chart and ">–</text>" in chart
+
+
+def test_an_address_stored_as_text_fills_the_street(client, site):
+    venue = site["venue"]
+    venue.address = "Friedrichstraße 100, 10117 Berlin"
+    venue.save()
+    signed_in(client, site["manager"])
+    form = client.get(f"/manage/venues/{venue.id}/").context["form"]
+    assert form["street"].value() == "Friedrichstraße 100, 10117 Berlin"

@@ -106,7 +106,9 @@ def venue_edit(request, venue_id):
     user = require_signed_in(request.user)
     venue = venue_get_managed(venue_id, user=user)
     initial = {field: getattr(venue, field) for field in POLICY_FIELDS}
-    address = venue.address if isinstance(venue.address, dict) else {}
+    address = venue.address or {}
+    if isinstance(address, str):  # stored before addresses had parts
+        address = {"street": address}
     initial.update({key: address.get(key, "") for key in ADDRESS_KEYS})
     form = VenueForm(posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
