@@ -1,4 +1,4 @@
-"""procrastinate vs django-tasks' database backend (docs/adr/0005).
+"""procrastinate vs django-tasks' database backend (docs/adr/0006).
 
     .venv/bin/pip install django-tasks django-tasks-db   # the compared library
     .venv/bin/python -m bench.task_queues [--jobs 2000] [--transactions 1000]

@@ -252,7 +252,7 @@ if os.environ.get("VENUEOS_REPLICA_URL"):
 # /metrics answers loopback clients, and anyone with this bearer token.
 VENUEOS_METRICS_TOKEN = os.environ.get("VENUEOS_METRICS_TOKEN", "")
 
-# Background jobs run from PostgreSQL (procrastinate, docs/adr/0005): a job is
+# Background jobs run from PostgreSQL (procrastinate, docs/adr/0006): a job is
 # a row written in the transaction of the change that causes it.
 INSTALLED_APPS += ["procrastinate.contrib.django", "venueos.notifications"]
 PROCRASTINATE_WORKER_DEFAULTS = {

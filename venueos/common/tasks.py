@@ -1,5 +1,5 @@
 """Task-queue housekeeping and the queue's state for health, metrics and the
-CLI (procrastinate's tables: docs/adr/0005)."""
+CLI (procrastinate's tables: docs/adr/0006)."""
 
 from __future__ import annotations
 

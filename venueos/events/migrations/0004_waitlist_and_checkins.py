@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('events', '0003_ticket_codes'),
-        ('venues', '0003_gates'),
+        ('venues', '0005_gates'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

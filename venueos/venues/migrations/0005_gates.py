@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('venues', '0002_database_invariants'),
+        ('venues', '0004_structured_address'),
     ]
 
     operations = [
