@@ -123,6 +123,7 @@ def test_week_view_counts_free_cells_per_day(client, berlin_db, day):
     [
         ("date=tomorrow", "&#x27;tomorrow&#x27; is not a date (YYYY-MM-DD)."),
         ("duration=7", "Pick one of the booking lengths offered for this venue"),
+        ("duration=abc", "Pick one of the booking lengths offered for this venue"),
     ],
 )
 def test_a_bad_grid_address_is_a_page_that_says_why(client, berlin_db, query, message):
