@@ -139,7 +139,12 @@ def make_berlin() -> dict:
     venue = make_venue(
         organization,
         name="Berlin Conference Center",
-        address="Friedrichstraße 100, 10117 Berlin",
+        address={
+            "street": "Friedrichstraße 100",
+            "postcode": "10117",
+            "city": "Berlin",
+            "country": "DE",
+        },
         timezone="Europe/Berlin",
         booking_horizon_days=365,
     )
