@@ -36,6 +36,14 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / ".venueos" / "screenshots"
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_throttle_counters():
+    """Sign-ins are throttled per client address, and every test is one client."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture(scope="session")
 def browser():
     reason = chromium.browser_unavailable()
@@ -131,7 +139,12 @@ def make_berlin() -> dict:
     venue = make_venue(
         organization,
         name="Berlin Conference Center",
-        address="Friedrichstraße 100, 10117 Berlin",
+        address={
+            "street": "Friedrichstraße 100",
+            "postcode": "10117",
+            "city": "Berlin",
+            "country": "DE",
+        },
         timezone="Europe/Berlin",
         booking_horizon_days=365,
     )

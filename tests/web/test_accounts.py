@@ -100,3 +100,19 @@ def test_pages_that_need_an_account_send_visitors_to_sign_in_and_back(client):
     response = client.get("/my/tickets/")
     assert response.status_code == 302
     assert response["Location"] == "/login/?next=/my/tickets/"
+
+
+def test_guessing_passwords_through_the_site_is_throttled(client):
+    from django.core.cache import cache
+
+    cache.clear()
+    user = make_user()
+    for _ in range(30):
+        response = client.post("/login/", {"email": user.email, "password": "x"})
+        assert response.status_code == 200
+    response = client.post("/login/", {"email": user.email, "password": PASSWORD})
+    assert response.status_code == 429
+    assert response.context["form"].non_field_errors() == [
+        "Too many attempts in a short time. Please wait a minute and try again."
+    ]
+    cache.clear()

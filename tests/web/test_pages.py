@@ -89,7 +89,8 @@ def test_venue_page_names_the_zone_and_gives_cells_stable_ids(client, berlin_db,
     venue, room = berlin_db["venue"], berlin_db["rooms"]["Room 101"]
     html = client.get(f"/venues/{venue.id}/?date={day.isoformat()}").content.decode()
     assert "Times in Europe/Berlin" in html
-    assert "Friedrichstraße 100" in html and "08:00–20:00" in html
+    assert "Friedrichstraße 100, 10117 Berlin, DE" in html and "08:00–20:00" in html
+    assert "&#x27;street&#x27;" not in html  # the address as text, not a dict
     start = _at(day, 10)
     cell_id = f'id="cell-{room.id}-{int(start.timestamp())}"'
     assert cell_id in html
@@ -123,6 +124,7 @@ def test_week_view_counts_free_cells_per_day(client, berlin_db, day):
     [
         ("date=tomorrow", "&#x27;tomorrow&#x27; is not a date (YYYY-MM-DD)."),
         ("duration=7", "Pick one of the booking lengths offered for this venue"),
+        ("duration=abc", "Pick one of the booking lengths offered for this venue"),
     ],
 )
 def test_a_bad_grid_address_is_a_page_that_says_why(client, berlin_db, query, message):

@@ -6,11 +6,26 @@ from django.contrib.auth import authenticate, login, logout
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
+from rest_framework.throttling import ScopedRateThrottle
 
 from venueos.accounts.services import user_register
 from venueos.common.problems import Problem
 from venueos.web.forms import SignInForm, SignUpForm
 from venueos.web.problems import add_problem_to_form, problem_message
+
+
+class _LoginScope:
+    """What ScopedRateThrottle reads from a view: the API's sign-up and token
+    scope, so guessing passwords through the site is limited the same way."""
+
+    throttle_scope = "login"
+
+
+def _throttled(request) -> Problem | None:
+    throttle = ScopedRateThrottle()
+    if throttle.allow_request(request, _LoginScope()):
+        return None
+    return Problem(status=429, slug="throttled", title="Too many requests")
 
 
 def _next_url(request) -> str:
@@ -25,7 +40,12 @@ def _next_url(request) -> str:
 
 def sign_up(request):
     form = SignUpForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    status = 200
+    if request.method == "POST" and (problem := _throttled(request)):
+        form.is_valid()
+        add_problem_to_form(form, problem)
+        status = 429
+    elif request.method == "POST" and form.is_valid():
         try:
             user = user_register(**form.cleaned_data)
         except Problem as problem:
@@ -38,12 +58,18 @@ def sign_up(request):
         request,
         "web/accounts/sign_up.html",
         {"form": form, "next": _next_url(request), "nav": "sign-up"},
+        status=status,
     )
 
 
 def sign_in(request):
     form = SignInForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    status = 200
+    if request.method == "POST" and (problem := _throttled(request)):
+        form.is_valid()
+        add_problem_to_form(form, problem)
+        status = 429
+    elif request.method == "POST" and form.is_valid():
         user = authenticate(
             request,
             email=form.cleaned_data["email"].lower(),
@@ -68,6 +94,7 @@ def sign_in(request):
             "next": _next_url(request),
             "nav": "sign-in",
         },
+        status=status,
     )
 
 

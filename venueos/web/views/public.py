@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
 
 from venueos.bookings.calendar import (
@@ -90,10 +91,8 @@ def _grid_params(request, venue) -> dict:
     day = parse_day(raw_day, "date") if raw_day else today
     view = "week" if request.GET.get("view") == "week" else "day"
     durations = grid_durations(venue)
-    try:
-        duration = int(request.GET.get("duration") or default_duration(venue))
-    except ValueError:
-        duration = default_duration(venue)
+    raw_duration = request.GET.get("duration") or str(default_duration(venue))
+    duration = int(raw_duration) if raw_duration.isdigit() else None
     if duration not in durations:
         raise InvalidInput.field(
             "duration",
@@ -175,8 +174,13 @@ def venue_grid(request, venue_id):
     """The grid alone for htmx; a page of its own otherwise."""
     venue = venue_get(venue_id, user=request.user)
     context = _grid_context(request, venue)
-    if request.headers.get("HX-Request") and not request.headers.get(
+    fragment = request.headers.get("HX-Request") and not request.headers.get(
         "HX-History-Restore-Request"
-    ):
-        return render(request, "web/venues/_grid.html", context)
-    return render(request, "web/venues/grid.html", context)
+    )
+    response = render(
+        request,
+        "web/venues/_grid.html" if fragment else "web/venues/grid.html",
+        context,
+    )
+    patch_vary_headers(response, ["HX-Request"])
+    return response
