@@ -19,7 +19,12 @@ from venueos.bookings.services import booking_cancel, booking_create, booking_de
 from venueos.common.permissions import require_signed_in
 from venueos.common.problems import Problem
 from venueos.common.timeutils import local_wall_time
-from venueos.venues.selectors import space_get, venue_spaces, venues_managed_by
+from venueos.venues.selectors import (
+    space_get,
+    venue_get_managed,
+    venue_spaces,
+    venues_managed_by,
+)
 from venueos.web.forms_manage import (
     BookingFilterForm,
     DecisionForm,
@@ -126,6 +131,8 @@ def booking_cancel_manage(request, booking_id):
     pending one can also be confirmed or rejected here."""
     user = require_signed_in(request.user)
     booking = booking_get_for(user, booking_id)
+    # A manager's page: its owner cancels from "My bookings" instead.
+    venue_get_managed(booking.venue_id, user=user)
     form = ManagerCancelForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
