@@ -30,6 +30,9 @@ class Migration(migrations.Migration):
             f"UPDATE events_registration SET code = {RANDOM_CODE} WHERE code IS NULL",
             migrations.RunSQL.noop,
         ),
+        # Deferred triggers (the live stream's change log) queued by the backfill
+        # must fire before the table can be altered in the same transaction.
+        migrations.RunSQL("SET CONSTRAINTS ALL IMMEDIATE", migrations.RunSQL.noop),
         migrations.AlterField(
             model_name='registration',
             name='code',
