@@ -30,6 +30,7 @@ from venueos.events.services import (
     registration_create,
 )
 from venueos.venues.models import Closure, OpeningHours, Space
+from venueos.web.charts import bar_chart
 
 pytestmark = pytest.mark.django_db
 
@@ -257,7 +258,10 @@ def venue_form(venue, **changes) -> dict:
         "name": venue.name,
         "slug": venue.slug,
         "timezone": venue.timezone,
-        "address": venue.address,
+        "street": "Friedrichstraße 100",
+        "postcode": "10117",
+        "city": "Berlin",
+        "country": "DE",
         "max_capacity": venue.max_capacity,
         "slot_minutes": venue.slot_minutes,
         "min_duration_minutes": venue.min_duration_minutes,
@@ -270,6 +274,8 @@ def venue_form(venue, **changes) -> dict:
 def test_saving_the_details_and_policy(client, site):
     signed_in(client, site["manager"])
     venue = site["venue"]
+    venue.address = {"street": "Old street 1", "floor": "3"}
+    venue.save()
     response = client.post(
         f"/manage/venues/{venue.id}/",
         venue_form(venue, name="BCC", slot_minutes=30, min_duration_minutes=30),
@@ -281,6 +287,13 @@ def test_saving_the_details_and_policy(client, site):
         30,
         30,
     )
+    assert venue.address == {
+        "floor": "3",  # kept: the form does not show it
+        "street": "Friedrichstraße 100",
+        "postcode": "10117",
+        "city": "Berlin",
+        "country": "DE",
+    }
 
 
 def test_a_policy_the_service_refuses_is_explained_next_to_its_field(client, site):
@@ -421,10 +434,13 @@ def test_adding_a_space_inside_another_and_editing_it(client, site):
     )
     response = client.post(
         f"/manage/venues/{venue.id}/spaces/{room.id}/",
-        space_form(name="Studio", capacity=8, requires_approval="on"),
+        space_form(
+            name="Studio", capacity=8, requires_approval="on", buffer_after_minutes=15
+        ),
     )
     assert response.status_code == 302
     room.refresh_from_db()
+    assert (room.buffer_before_minutes, room.buffer_after_minutes) == (0, 15)
     assert (room.name, room.parent, room.capacity, room.is_bookable) == (
         "Studio",
         None,
@@ -728,3 +744,68 @@ def test_a_customer_cannot_confirm_their_own_pending_booking(client, site):
     assert "Your account is not allowed to do that." in response.content.decode()
     booking.refresh_from_db()
     assert booking.status == BookingStatus.PENDING
+
+
+def test_the_weeks_numbers_move_a_week_at_a_time(client, site):
+    signed_in(client, site["manager"])
+    assert ">This week</h2>" in client.get("/manage/").content.decode()
+    page = client.get("/manage/", {"week": "1"}).content.decode()
+    assert ">Next week</h2>" in page and 'href="?week=2#week-heading"' in page
+    assert ">This week</h2>" in client.get("/manage/?week=nonsense").content.decode()
+
+
+def test_the_dashboard_follows_the_organizations_stream_from_before_its_reads(
+    client, site
+):
+    signed_in(client, site["manager"])
+    page = client.get("/manage/").content.decode()
+    organization = site["organization"].id
+    assert (
+        f'sse-connect="/api/v1/stream/?organization_id={organization}'
+        "&amp;last_event_id=" in page
+    )
+    assert 'data-timezone="Europe/Berlin"' in page
+    signed_in(client, make_user(Role.ADMIN))  # no organization of their own
+    assert "sse-connect" not in client.get("/manage/").content.decode()
+
+
+def test_the_weeks_figures_sum_the_utilization_report_over_bookable_spaces(
+    client, site
+):
+    """Open 08:00-20:00 daily; two bookable spaces (Room 101, Great Hall; Floor
+    1 is not bookable): 24 open space-hours a day. Six booked hours on the
+    Monday two weeks ahead are 25 % of that day and 6/168 of the week."""
+    today = timezone.now().astimezone(BERLIN).date()
+    monday = today - timedelta(days=today.weekday()) + timedelta(weeks=2)
+    booking_create(
+        actor=site["customer"],
+        space=site["room"],
+        start_time=at(monday, 8),
+        end_time=at(monday, 14),
+        title="Offsite",
+    )
+    signed_in(client, site["manager"])
+    response = client.get("/manage/", {"week": "2"})
+    [item] = response.context["numbers"]
+    week = item["week"]
+    assert [day.day for day in week.days][0] == monday
+    assert [day.utilization for day in week.days] == [0.25] + [0.0] * 6
+    assert (week.bookings, week.booked_hours, week.utilization) == (1, 6, 6 / 168)
+    assert "Mon 25%, Tue 0%" in item["chart"]
+
+
+def test_the_chart_names_every_value_and_scales_low_figures():
+    chart = bar_chart([("Mon", 0.04), ("Tue", None), ("Wed", 0.08)], title="Use")
+    assert 'role="img" aria-label="Use: Mon 4%, Tue closed, Wed 8%"' in chart
+    assert ">10%</text>" in chart  # the axis ends at 10 %
+    # Wed's bar fills 80 % of the 82-unit plot; Tue's is empty and says "–".
+    assert 'height="65.6"' in chart and ">–</text>" in chart
+
+
+def test_an_address_stored_as_text_fills_the_street(client, site):
+    venue = site["venue"]
+    venue.address = "Friedrichstraße 100, 10117 Berlin"
+    venue.save()
+    signed_in(client, site["manager"])
+    form = client.get(f"/manage/venues/{venue.id}/").context["form"]
+    assert form["street"].value() == "Friedrichstraße 100, 10117 Berlin"

@@ -6,7 +6,8 @@ headless Chromium as the browser tests.
 Writes grid.png (the availability grid of the Berlin venue on a demo day),
 grid-phone.png (the same at 375 px), conflict.png (a customer losing a race
 for a cell: what collided and the alternatives) and booked.png (one click on
-an alternative later).
+an alternative later) and dashboard.png (the manager's dashboard on the
+week of the demo's first day: the approval waiting, the week's numbers).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -96,6 +98,16 @@ def take(out: Path) -> list[Path]:
         customer.get_by_text("Confirmed", exact=True).wait_for()
         written.append(
             chromium.screenshot(customer, out / "booked.png", full_page=False)
+        )
+
+        def monday(day):
+            return day - timedelta(days=day.weekday())
+
+        weeks_ahead = (monday(first) - monday(datetime.now(BERLIN).date())).days // 7
+        manager.goto(f"/manage/?week={weeks_ahead}")
+        manager.get_by_role("heading", name="Waiting for approval").wait_for()
+        written.append(
+            chromium.screenshot(manager, out / "dashboard.png", full_page=False)
         )
         browser.close()
     return written

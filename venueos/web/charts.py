@@ -9,6 +9,9 @@ from django.utils.safestring import SafeString
 
 _WIDTH, _HEIGHT = 280, 120
 _TOP, _BOTTOM = 18, 20  # room for the value above and the label below a bar
+# The axis ends at the first of these that holds every bar, so that low
+# figures stay visible; its value is written at the top right.
+_SCALES = (0.1, 0.25, 0.5, 1.0)
 
 
 def percent(fraction: float | None) -> str:
@@ -17,14 +20,16 @@ def percent(fraction: float | None) -> str:
 
 def bar_chart(bars: list[tuple[str, float | None]], *, title: str) -> SafeString:
     """Bars of fractions 0..1 (None: nothing to measure, drawn as a dash)."""
-    slot = _WIDTH / max(len(bars), 1)
+    slot = (_WIDTH - 30) / max(len(bars), 1)
     bar_width = slot * 0.6
     plot = _HEIGHT - _TOP - _BOTTOM
+    highest = max((fraction or 0 for _, fraction in bars), default=0)
+    scale = next(limit for limit in _SCALES if highest <= limit)
     shapes = []
     for index, (label, fraction) in enumerate(bars):
         x = index * slot + (slot - bar_width) / 2
         center = index * slot + slot / 2
-        height = plot * (fraction or 0)
+        height = plot * (fraction or 0) / scale
         shapes.append(
             (
                 f"{x:.1f}",
@@ -51,10 +56,21 @@ def bar_chart(bars: list[tuple[str, float | None]], *, title: str) -> SafeString
         '<text class="chart-label" x="{6}" y="{9}" text-anchor="middle">{10}</text>',
         shapes,
     )
+    axis = format_html(
+        '<line class="chart-axis" x1="0" x2="{}" y1="{}" y2="{}"/>'
+        '<text class="chart-label" x="{}" y="{}" text-anchor="end">{}%</text>',
+        f"{_WIDTH - 30:.1f}",
+        _TOP,
+        _TOP,
+        _WIDTH,
+        _TOP + 4,
+        round(scale * 100),
+    )
     return format_html(
-        '<svg class="chart" viewBox="0 0 {} {}" role="img" aria-label="{}">{}</svg>',
+        '<svg class="chart" viewBox="0 0 {} {}" role="img" aria-label="{}">{}{}</svg>',
         _WIDTH,
         _HEIGHT,
         name,
+        axis,
         body,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo, available_timezones
 
+import pycountry
 from django import forms
 
 from venueos.bookings.models import BookingStatus
@@ -26,6 +27,7 @@ WEEKDAY_NAMES = [
     "Sunday",
 ]
 MIDNIGHT = 24 * 60
+ADDRESS_KEYS = ("street", "postcode", "city", "region", "country")
 
 
 def _date_input(**attrs) -> forms.DateInput:
@@ -63,11 +65,11 @@ class VenueForm(forms.Form):
         help_text="Letters, digits and hyphens; made from the name when empty.",
     )
     timezone = forms.ChoiceField(label="Time zone")
-    address = forms.CharField(
-        label="Address",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
+    street = forms.CharField(label="Street", required=False, max_length=200)
+    postcode = forms.CharField(label="Postcode", required=False, max_length=200)
+    city = forms.CharField(label="City", required=False, max_length=200)
+    region = forms.CharField(label="Region", required=False, max_length=200)
+    country = forms.ChoiceField(label="Country", required=False)
     max_capacity = forms.IntegerField(label="Maximum people in the venue", min_value=1)
     slot_minutes = forms.IntegerField(
         label="Time grid (minutes)",
@@ -89,6 +91,18 @@ class VenueForm(forms.Form):
         self.fields["timezone"].choices = [
             (name, name) for name in sorted(available_timezones()) if "/" in name
         ]
+        self.fields["country"].choices = [("", "—")] + sorted(
+            ((country.alpha_2, country.name) for country in pycountry.countries),
+            key=lambda choice: choice[1],
+        )
+
+    def address(self, current: dict) -> dict:
+        """The address typed, over the stored one (keys the form does not
+        show are kept)."""
+        address = dict(current or {})
+        for key in ADDRESS_KEYS:
+            address[key] = self.cleaned_data[key]
+        return {key: value for key, value in address.items() if value}
 
 
 class OpeningHoursForm(forms.Form):
@@ -170,6 +184,18 @@ class SpaceForm(forms.Form):
         max_length=500,
         help_text="Separated by commas, e.g. projector, wheelchair.",
     )
+    buffer_before_minutes = forms.IntegerField(
+        label="Set-up time (minutes)",
+        min_value=0,
+        required=False,
+        help_text="Kept free before each booking.",
+    )
+    buffer_after_minutes = forms.IntegerField(
+        label="Clean-up time (minutes)",
+        min_value=0,
+        required=False,
+        help_text="Kept free after each booking.",
+    )
     is_bookable = forms.BooleanField(label="Can be booked", required=False)
     requires_approval = forms.BooleanField(
         label="Bookings need a manager's approval", required=False
@@ -180,6 +206,12 @@ class SpaceForm(forms.Form):
         self.fields["parent"].choices = [("", "Nothing (top level)")] + [
             (str(space.id), space.label) for space in spaces
         ]
+
+    def clean_buffer_before_minutes(self) -> int:
+        return self.cleaned_data["buffer_before_minutes"] or 0
+
+    def clean_buffer_after_minutes(self) -> int:
+        return self.cleaned_data["buffer_after_minutes"] or 0
 
     def clean_features(self) -> list[str]:
         return [part.strip() for part in self.cleaned_data["features"].split(",")]

@@ -12,7 +12,8 @@ every change is a service call that decides whether it is allowed.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from django.shortcuts import render
@@ -20,15 +21,17 @@ from django.utils import timezone
 
 from venueos.bookings.models import BookingStatus
 from venueos.bookings.selectors import booking_list
-from venueos.bookings.utilization import week_numbers
 from venueos.common.permissions import require_signed_in
 from venueos.common.timeutils import local_wall_time
-from venueos.venues.selectors import venues_managed_by
+from venueos.realtime.pages import streams_from_here
+from venueos.reports.selectors import utilization_report
+from venueos.venues.selectors import venue_spaces, venues_managed_by
 from venueos.web.charts import bar_chart
 from venueos.web.problems import add_problem_to_form, shows_problems
 
 UPCOMING_DAYS = 7
 LIST_LIMIT = 50
+WEEKS_SHOWN = 52  # how far the week navigation goes either way
 
 
 def posted(request):
@@ -57,6 +60,65 @@ def attach_venues(bookings, venues) -> list:
     return bookings
 
 
+@dataclass(frozen=True)
+class DayUse:
+    day: date
+    open_minutes: int
+    booked_minutes: int
+
+    @property
+    def utilization(self) -> float | None:
+        return self.booked_minutes / self.open_minutes if self.open_minutes else None
+
+
+@dataclass(frozen=True)
+class WeekFigures:
+    venue: object
+    days: list[DayUse]
+    bookings: int
+
+    @property
+    def booked_hours(self) -> float:
+        return sum(day.booked_minutes for day in self.days) / 60
+
+    @property
+    def utilization(self) -> float | None:
+        open_minutes = sum(day.open_minutes for day in self.days)
+        booked = sum(day.booked_minutes for day in self.days)
+        return booked / open_minutes if open_minutes else None
+
+
+def _week_figures(user, venue, now, weeks_ahead: int) -> WeekFigures:
+    """A venue's week (Monday to Sunday in its zone): the utilization report's
+    open and booked minutes of its bookable spaces, summed per day, and the
+    active bookings in the week."""
+    zone = ZoneInfo(venue.timezone)
+    today = now.astimezone(zone).date()
+    monday = today - timedelta(days=today.weekday()) + timedelta(weeks=weeks_ahead)
+    sunday = monday + timedelta(days=6)
+    bookable = {str(space.id) for space in venue_spaces(venue.id) if space.is_bookable}
+    open_minutes = dict.fromkeys(range(7), 0)
+    booked_minutes = dict.fromkeys(range(7), 0)
+    rows = utilization_report(venue, user=user, start_date=monday, end_date=sunday)
+    for space_id, _, day, open_, booked, _ in rows:
+        if space_id in bookable:
+            weekday = date.fromisoformat(day).weekday()
+            open_minutes[weekday] += open_
+            booked_minutes[weekday] += booked
+    bookings = booking_list(
+        user=user,
+        venue_id=venue.id,
+        active=True,
+        start=local_wall_time(monday, 0, zone),
+        end=local_wall_time(sunday + timedelta(days=1), 0, zone),
+    ).count()
+    days = [
+        DayUse(monday + timedelta(days=n), open_minutes[n], booked_minutes[n])
+        for n in range(7)
+    ]
+    return WeekFigures(venue=venue, days=days, bookings=bookings)
+
+
 def _venue_days(user, venue, now) -> dict:
     """Today's active bookings (local day) and those of the next days."""
     zone = ZoneInfo(venue.timezone)
@@ -76,9 +138,34 @@ def _venue_days(user, venue, now) -> dict:
     }
 
 
+def _weeks_ahead(request) -> int:
+    """`?week=1` is next week, `-1` the last; anything else this week."""
+    try:
+        weeks = int(request.GET.get("week", "0"))
+    except ValueError:
+        return 0
+    return weeks if -WEEKS_SHOWN <= weeks <= WEEKS_SHOWN else 0
+
+
+def _feed(request, user, venues) -> dict:
+    """The live feed of the organization's changes (realtime/_live_feed.html),
+    from the stream position noted before the page read anything. An
+    administrator runs no organization of their own: no feed."""
+    if user.organization_id is None:
+        return {"feed_stream": None}
+    zones = {venue.timezone for venue in venues}
+    return {
+        "feed_stream": f"organization_id={user.organization_id}"
+        f"&last_event_id={request.stream_position}",
+        "feed_timezone": zones.pop() if len(zones) == 1 else "",
+    }
+
+
 @shows_problems
+@streams_from_here
 def dashboard(request):
     user = require_signed_in(request.user)
+    weeks_ahead = _weeks_ahead(request)
     venues = list(venues_managed_by(user).filter(archived_at__isnull=True))
     now = timezone.now()
     pending = attach_venues(
@@ -91,7 +178,8 @@ def dashboard(request):
         venues,
     )
     numbers = []
-    for week in week_numbers(venues, now=now):
+    for venue in venues:
+        week = _week_figures(user, venue, now, weeks_ahead)
         bars = [(day.day.strftime("%a"), day.utilization) for day in week.days]
         numbers.append(
             {
@@ -107,7 +195,11 @@ def dashboard(request):
             "venue_days": [_venue_days(user, venue, now) for venue in venues],
             "numbers": numbers,
             "upcoming_days": UPCOMING_DAYS,
+            "weeks_ahead": weeks_ahead,
+            "earlier_week": weeks_ahead - 1 if weeks_ahead > -WEEKS_SHOWN else None,
+            "later_week": weeks_ahead + 1 if weeks_ahead < WEEKS_SHOWN else None,
             "nav": "dashboard",
             "manage_nav": "dashboard",
+            **_feed(request, user, venues),
         },
     )

@@ -38,6 +38,7 @@ from venueos.venues.services import (
     venue_update,
 )
 from venueos.web.forms_manage import (
+    ADDRESS_KEYS,
     ClosureForm,
     OpeningHoursForm,
     SpaceForm,
@@ -52,7 +53,6 @@ POLICY_FIELDS = [
     "name",
     "slug",
     "timezone",
-    "address",
     "max_capacity",
     "slot_minutes",
     "min_duration_minutes",
@@ -61,11 +61,14 @@ POLICY_FIELDS = [
 ]
 # The services' field names -> the forms' (where they differ).
 SPACE_FIELDS = {"parent_id": "parent"}
+# (start_time and end_time stay: the foundation's aliases would name fields
+# this form does not have.)
 CLOSURE_FIELDS = {
     "start_time": "start_time",
     "end_time": "end_time",
     "space_id": "space",
 }
+VENUE_FIELDS = {"address": "street"}
 
 
 def _page(request, template: str, venue, tab: str, status: int = 200, **context):
@@ -103,14 +106,19 @@ def venue_edit(request, venue_id):
     user = require_signed_in(request.user)
     venue = venue_get_managed(venue_id, user=user)
     initial = {field: getattr(venue, field) for field in POLICY_FIELDS}
+    address = venue.address or {}
+    if isinstance(address, str):  # stored before addresses had parts
+        address = {"street": address}
+    initial.update({key: address.get(key, "") for key in ADDRESS_KEYS})
     form = VenueForm(posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
-        updates = dict(form.cleaned_data)
+        updates = {field: form.cleaned_data[field] for field in POLICY_FIELDS}
         updates["slug"] = updates["slug"] or venue.slug
+        updates["address"] = form.address(address)
         try:
             venue = venue_update(venue=venue, actor=user, **updates)
         except Problem as problem:
-            show_problem(form, problem)
+            show_problem(form, problem, fields=VENUE_FIELDS)
         else:
             messages.success(request, f"{venue.name} is saved.")
             return redirect("web:manage-venue", venue.id)
@@ -247,6 +255,8 @@ def _space_form_values(data: dict) -> dict:
         "features": data["features"],
         "is_bookable": data["is_bookable"],
         "requires_approval": data["requires_approval"],
+        "buffer_before_minutes": data["buffer_before_minutes"],
+        "buffer_after_minutes": data["buffer_after_minutes"],
     }
 
 
@@ -256,7 +266,12 @@ def space_new(request, venue_id):
     user = require_signed_in(request.user)
     venue = venue_get_managed(venue_id, user=user)
     spaces = label_spaces(venue_spaces(venue.id))
-    initial = {"parent": request.GET.get("parent", ""), "is_bookable": True}
+    initial = {
+        "parent": request.GET.get("parent", ""),
+        "is_bookable": True,
+        "buffer_before_minutes": 0,
+        "buffer_after_minutes": 0,
+    }
     form = SpaceForm(posted(request), spaces=spaces, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -299,6 +314,8 @@ def space_edit(request, venue_id, space_id):
         "features": ", ".join(space.features),
         "is_bookable": space.is_bookable,
         "requires_approval": space.requires_approval,
+        "buffer_before_minutes": space.buffer_before_minutes,
+        "buffer_after_minutes": space.buffer_after_minutes,
     }
     form = SpaceForm(posted(request), spaces=spaces, initial=initial)
     if request.method == "POST" and form.is_valid():
