@@ -6,7 +6,6 @@ places left follow sales; a page whose stream dropped catches up."""
 from __future__ import annotations
 
 import pytest
-from django.template.loader import render_to_string
 from playwright.sync_api import expect
 
 from tests.bookings.helpers import at
@@ -127,31 +126,15 @@ def test_a_page_whose_stream_dropped_catches_up_when_it_comes_back(
         context.close()
 
 
-def test_the_live_feed_fragment_lists_changes_as_they_happen(contexts, berlin, day):
-    """The hook for a dashboard: templates/realtime/_live_feed.html, dropped
-    into a page that loads realtime/_scripts.html."""
-    venue, room = berlin["venue"], berlin["rooms"]["Room 101"]
+def test_the_dashboard_feed_lists_changes_as_they_happen(contexts, berlin, day):
+    """The managers' dashboard follows its organization's stream through the
+    hook, templates/realtime/_live_feed.html."""
+    room = berlin["rooms"]["Room 101"]
     page = contexts()
-    sign_in(page, berlin["manager"])
-    page.goto(f"/venues/{venue.id}/?date={day.isoformat()}")
-    fragment = render_to_string(
-        "realtime/_live_feed.html",
-        {
-            "stream": f"organization_id={venue.organization_id}",
-            "timezone": venue.timezone,
-        },
-    )
-    page.evaluate(
-        """(html) => {
-            const holder = document.createElement("div");
-            holder.innerHTML = html;
-            document.querySelector("main").prepend(holder);
-            htmx.process(holder);
-        }""",
-        fragment,
-    )
+    sign_in(page, berlin["manager"], next_path="/manage/")
     feed = page.get_by_role("region", name="Live changes").get_by_role("listitem")
     expect(feed).to_have_text(["Changes appear here as they happen."])
+    page.evaluate(MARK)
     booking = booking_create(
         actor=make_user(),
         space=room,
@@ -163,3 +146,4 @@ def test_the_live_feed_fragment_lists_changes_as_they_happen(contexts, berlin, d
     expect(link).to_have_attribute("href", f"/bookings/{booking.pk}/", timeout=WAIT_MS)
     expect(feed.first).to_contain_text("16:00")
     expect(page.get_by_text("Not shown in the feed")).to_have_count(0)
+    assert page.evaluate(SAME_PAGE)

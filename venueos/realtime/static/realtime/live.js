@@ -115,7 +115,7 @@
     var start = data.start_time || data.start_at;
     var end = data.end_time || data.end_at;
     if (!start) return "";
-    var options = { dateStyle: "medium", timeStyle: "short" };
+    var options = { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", timeZoneName: "short" };
     if (zone) options.timeZone = zone;
     var format = new Intl.DateTimeFormat(undefined, options);
     return format.format(new Date(start)) + (end ? " – " + format.format(new Date(end)) : "");
