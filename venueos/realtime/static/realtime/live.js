@@ -92,6 +92,7 @@
   }
 
   function refreshFromPage(selector) {
+    if (!document.querySelector(selector)) return;
     fetch(window.location.href, { credentials: "same-origin" })
       .then(function (response) { return response.text(); })
       .then(function (html) {
