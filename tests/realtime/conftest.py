@@ -2,12 +2,6 @@ import pytest
 from django.db import connection
 
 from tests.realtime.helpers import database_url, serve
-from tests.web import conftest as web
-
-# The web tests' headless Chromium and their venue, for the live pages.
-browser = web.browser
-berlin = web.berlin
-day = web.day
 
 
 @pytest.fixture(scope="module")

@@ -369,3 +369,24 @@ def test_a_waiting_list_promotion_is_announced_with_the_cancel_that_freed_it(
     # One transaction: the cancel, the promotion and the count, ids in a row.
     assert [c.id for c in after] == list(range(after[0].id, after[0].id + len(after)))
     assert changes(kind="event.updated")[-1].data["places_left"] == 0
+
+
+def test_a_migration_may_backfill_other_columns_and_alter_the_table(pg, venue):
+    """Only announced columns queue a commit-time event; PostgreSQL refuses to
+    ALTER a table with pending trigger events in the same transaction."""
+    event = make_event(venue)
+    conn = pg()
+    with conn.transaction(force_rollback=True):
+        conn.execute(
+            "UPDATE events_event SET created_at = created_at WHERE id = %s", [event.pk]
+        )
+        conn.execute("ALTER TABLE events_event ADD COLUMN backfilled integer")
+    with (
+        pytest.raises(psycopg.errors.ObjectInUse),
+        conn.transaction(force_rollback=True),
+    ):
+        conn.execute(
+            "UPDATE events_event SET capacity = capacity + 1 WHERE id = %s",
+            [event.pk],
+        )
+        conn.execute("ALTER TABLE events_event ADD COLUMN backfilled integer")

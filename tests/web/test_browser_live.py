@@ -6,17 +6,31 @@ places left follow sales; a page whose stream dropped catches up."""
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from playwright.sync_api import expect
 
 from tests.bookings.helpers import at
 from tests.conftest import make_user
 from tests.events.helpers import make_event
-from tests.realtime.helpers import serve
+from tests.realtime.helpers import database_url, serve
 from tests.web.conftest import book_name, sign_in
 from venueos.bookings.services import booking_create
 from venueos.events.services import registration_create
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(scope="module")
+def db_url(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        return database_url(connection.settings_dict)
+
+
+@pytest.fixture(scope="module")
+def stream_server(db_url):
+    with serve(db_url, workers=2) as base:
+        yield base
+
 
 # Generous: only a broken page waits this long.
 WAIT_MS = 20_000
