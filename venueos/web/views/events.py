@@ -13,6 +13,7 @@ from venueos.events.selectors import (
     registration_list_for_user,
 )
 from venueos.events.services import registration_cancel, registration_create
+from venueos.realtime.pages import streams_from_here
 from venueos.web.forms import RegistrationForm
 from venueos.web.problems import (
     add_problem_to_form,
@@ -37,6 +38,7 @@ def _my_registration(user, event):
 
 
 @shows_problems
+@streams_from_here
 def event_detail(request, event_id):
     event = event_get(event_id, user=request.user)
     form = RegistrationForm(request.POST or None)
