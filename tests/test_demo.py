@@ -100,7 +100,7 @@ def test_demo_activity_fills_the_coming_weeks_once():
     assert bookings.filter(status=BookingStatus.CONFIRMED).count() == 33
     pending = bookings.get(status=BookingStatus.PENDING)
     assert pending.space.name == "Great Hall"
-    event = Event.objects.get()
+    event = Event.objects.get(slug="tech-talks-berlin")
     assert (event.status, event.tickets_sold, event.capacity) == (
         EventStatus.ON_SALE,
         7,
