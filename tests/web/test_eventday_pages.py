@@ -95,4 +95,4 @@ def test_my_tickets_show_the_code_and_its_qr(venue, customer):
     ticket = services.registration_create(event=event, actor=customer)
     html = _client(customer).get("/my/tickets/").content.decode()
     assert ticket.code in html
-    assert '<svg xmlns="http://www.w3.org/2000/svg"' in html
+    assert f'<svg role="img" aria-label="Ticket code {ticket.code}"' in html
