@@ -14,7 +14,6 @@ from django.shortcuts import redirect, render
 from venueos.common.permissions import require_signed_in
 from venueos.common.problems import Problem
 from venueos.events import checkin, waitlist
-from venueos.events.models import Registration
 from venueos.events.selectors import event_get, event_get_managed
 from venueos.venues.gates import gate_list
 from venueos.web.forms import CheckInForm, WaitlistForm
@@ -81,16 +80,11 @@ def _scan_result(event, *, problem: Problem | None = None, check_in=None) -> dic
     headline readable at arm's length, and one line of detail."""
     zone = ZoneInfo(event.venue.timezone)
     if problem is None:
-        attendee = (
-            Registration.objects.select_related("attendee")
-            .get(pk=check_in.registration_id)
-            .attendee
-        )
         people = check_in.quantity
         return {
             "tone": "admitted",
             "headline": f"Admitted — {people} {'person' if people == 1 else 'people'}",
-            "detail": attendee.full_name,
+            "detail": check_in.attendee_name,
         }
     if problem.slug == "already-checked-in":
         first = datetime.fromisoformat(
