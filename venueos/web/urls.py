@@ -1,7 +1,7 @@
 from django.urls import include, path
 
 from venueos.web import urls_manage
-from venueos.web.views import accounts, bookings, events, public
+from venueos.web.views import accounts, bookings, eventday, events, public
 
 app_name = "web"
 
@@ -32,6 +32,16 @@ urlpatterns = [
         "my/tickets/<uuid:registration_id>/cancel/",
         events.ticket_cancel,
         name="ticket-cancel",
+    ),
+    path(
+        "events/<uuid:event_id>/waitlist/",
+        eventday.waitlist_join_view,
+        name="waitlist-join",
+    ),
+    path(
+        "my/waitlist/<uuid:entry_id>/leave/",
+        eventday.waitlist_leave_view,
+        name="waitlist-leave",
     ),
     # Managers and administrators (urls_manage.py, views/manage*.py,
     # templates/web/manage/).

@@ -4,6 +4,7 @@
 from django.urls import path
 
 from venueos.web.views import (
+    eventday,
     manage,
     manage_admin,
     manage_bookings,
@@ -73,6 +74,11 @@ urlpatterns = [
         "events/<uuid:event_id>/status/",
         manage_events.event_move,
         name="manage-event-move",
+    ),
+    path(
+        "events/<uuid:event_id>/check-in/",
+        eventday.checkin_screen,
+        name="checkin",
     ),
     path(
         "events/<uuid:event_id>/registrations/",
