@@ -247,6 +247,8 @@ def _space_form_values(data: dict) -> dict:
         "features": data["features"],
         "is_bookable": data["is_bookable"],
         "requires_approval": data["requires_approval"],
+        "buffer_before_minutes": data["buffer_before_minutes"],
+        "buffer_after_minutes": data["buffer_after_minutes"],
     }
 
 
@@ -256,7 +258,12 @@ def space_new(request, venue_id):
     user = require_signed_in(request.user)
     venue = venue_get_managed(venue_id, user=user)
     spaces = label_spaces(venue_spaces(venue.id))
-    initial = {"parent": request.GET.get("parent", ""), "is_bookable": True}
+    initial = {
+        "parent": request.GET.get("parent", ""),
+        "is_bookable": True,
+        "buffer_before_minutes": 0,
+        "buffer_after_minutes": 0,
+    }
     form = SpaceForm(posted(request), spaces=spaces, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -285,7 +292,8 @@ def space_new(request, venue_id):
 
 @shows_problems
 def space_edit(request, venue_id, space_id):
-    """Rename, move, capacity, features, bookable, approval; or delete."""
+    """Rename, move, capacity, features, bookable, approval, buffers; or
+    delete."""
     user = require_signed_in(request.user)
     venue = venue_get_managed(venue_id, user=user)
     space = space_get(space_id)
@@ -299,6 +307,8 @@ def space_edit(request, venue_id, space_id):
         "features": ", ".join(space.features),
         "is_bookable": space.is_bookable,
         "requires_approval": space.requires_approval,
+        "buffer_before_minutes": space.buffer_before_minutes,
+        "buffer_after_minutes": space.buffer_after_minutes,
     }
     form = SpaceForm(posted(request), spaces=spaces, initial=initial)
     if request.method == "POST" and form.is_valid():
