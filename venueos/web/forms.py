@@ -12,6 +12,7 @@ import uuid
 from django import forms
 
 from venueos.events.models import MAX_REGISTRATION_QUANTITY
+from venueos.web.forms_scheduling import REPEAT_CHOICES
 
 DURATION_CHOICES = [
     (30, "30 minutes"),
@@ -88,6 +89,14 @@ class BookingForm(forms.Form):
         required=False,
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    repeat = forms.ChoiceField(label="Repeat", required=False, choices=REPEAT_CHOICES)
+    repeat_count = forms.IntegerField(
+        label="How many times",
+        required=False,
+        min_value=2,
+        initial=4,
+        help_text="At most 200, same local time each time.",
     )
 
 

@@ -10,10 +10,12 @@ from venueos.web.views import (
     manage_bookings,
     manage_events,
     manage_venues,
+    scheduling,
 )
 
 urlpatterns = [
     path("", manage.dashboard, name="dashboard"),
+    path("reports/", scheduling.reports, name="manage-reports"),
     path("venues/", manage_venues.venues_manage, name="manage-venues"),
     path("venues/<uuid:venue_id>/", manage_venues.venue_edit, name="manage-venue"),
     path(
