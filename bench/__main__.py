@@ -14,11 +14,12 @@
 5. PostgreSQL's own limit for the same writes over psycopg (bench/pglimit.py);
 6. the browser scenario (bench/browser_flow.py): a new customer from the home
    page to a confirmed booking on a fresh demo site, in clicks and seconds;
+   the check-in rush (bench/checkin_rush.py, its own database and server);
 7. one table on stdout, docs/benchmarks.md and bench/results/latest.json.
 
 Exit code 1 on a correctness breach (storm not exactly one winner, oversold or
-undersold sale, any 5xx, `venueos check` not clean); missed latency targets are
-reported only.
+undersold sale, any 5xx, `venueos check` not clean, a ticket admitted other
+than exactly once); missed latency targets are reported only.
 """
 
 from __future__ import annotations
@@ -1096,6 +1097,11 @@ def main(argv=None) -> int:
     log("browser scenario: a new customer books from the home page (demo site)")
     res["browser_flow"] = browser_flow.for_bench()
 
+    from bench import checkin_rush  # event day, its own server: bench/checkin_rush.py
+
+    res["checkin_rush"] = checkin_rush.for_bench(quick=args.mode == "quick")
+    res["checks"]["checkin_exactly_once"] = not res["checkin_rush"]["breaches"]
+
     from bench import realtime  # live stream, its own server: bench/realtime.py
 
     res["checks"]["realtime_all_delivered"] = (
@@ -1115,6 +1121,7 @@ def main(argv=None) -> int:
     }
     rows = build_rows(res, args)
     rows.append(browser_flow.row(res["browser_flow"]))
+    rows.append(checkin_rush.row(res["checkin_rush"]))
     print()
     print(table(rows))
     print()
@@ -1145,6 +1152,7 @@ def main(argv=None) -> int:
                 ],
                 "flash_sold_in_db": res.get("flash_sold_in_db"),
                 "browser_flow": res["browser_flow"],
+                "checkin_rush": res["checkin_rush"],
                 "checks": res["checks"],
                 "skipped": res["skipped"],
                 "check_output": res["check_output"],

@@ -298,6 +298,114 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def run(
+    *,
+    registrations: int = 2000,
+    gates: int = 4,
+    scanners: int = 40,
+    duplicates: float = 0.1,
+    workers: int = 2,
+    port: int = 0,
+) -> dict:
+    """The rush on a throw-away embedded PostgreSQL and its own `venueos serve`."""
+    from venueos import embedded
+
+    workdir = Path(tempfile.mkdtemp(prefix="venueos-rush-"))
+    preferred = os.environ.get("VENUEOS_PG_PORT")
+    server = embedded.start(
+        workdir / "pgdata",
+        throwaway=True,
+        preferred_port=int(preferred) if preferred else None,
+    )
+    env = dict(os.environ, DATABASE_URL=server.url, VENUEOS_FAST_PASSWORD_HASHER="1")
+    proc = None
+    try:
+        subprocess.run(
+            [str(BIN / "venueos"), "migrate"],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+        port = port or _free_port()
+        proc = subprocess.Popen(
+            [
+                str(BIN / "venueos"),
+                "serve",
+                "--host",
+                HOST,
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+            ],
+            env=env,
+            cwd=ROOT,
+            start_new_session=True,
+            stdout=open(workdir / "server.log", "w"),  # noqa: SIM115
+            stderr=subprocess.STDOUT,
+        )
+        asyncio.run(_wait_ready(port, proc))
+        return asyncio.run(
+            scenario(
+                HOST,
+                port,
+                env,
+                server.url,
+                workdir,
+                registrations=registrations,
+                gates=gates,
+                scanners=scanners,
+                duplicates=duplicates,
+            )
+        )
+    finally:
+        if proc is not None and proc.poll() is None:
+            import signal
+
+            os.killpg(proc.pid, signal.SIGINT)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        embedded.stop(workdir / "pgdata", remove=True)
+
+
+def summary(report: dict) -> str:
+    return (
+        f"check-in rush: {report['registrations']} tickets, {report['scans']} scans "
+        f"({report['duplicates']} second scans) at {report['gates']} gates by "
+        f"{report['scanners']} scanners: {report['scans_per_s']} scans/s, "
+        f"p50 {report['p50_ms']} ms, p95 {report['p95_ms']} ms, "
+        f"p99 {report['p99_ms']} ms; {report['checkin_rows']} admitted"
+    )
+
+
+def for_bench(*, quick: bool = False) -> dict:
+    """What `make bench` runs (QUICK: 500 tickets, 20 scanners)."""
+    if quick:
+        return run(registrations=500, scanners=20)
+    return run()
+
+
+def row(report: dict) -> dict:
+    """The line in `make bench`'s table."""
+    statuses = report["statuses"]
+    return {
+        "figure": f"check-in rush: {report['registrations']} tickets, "
+        f"{report['gates']} gates, {report['scanners']} scanners, "
+        f"{report['duplicates']} scanned twice",
+        "target": "each admitted once, every second scan 409",
+        "measured": f"{statuses.get('201', 0)}×201, {statuses.get('409', 0)}×409 "
+        f"(db: {report['checkin_rows']} admitted); {report['scans_per_s']} scans/s, "
+        f"p50 {report['p50_ms']} / p95 {report['p95_ms']} / p99 "
+        f"{report['p99_ms']} ms",
+        "result": "FAIL" if report["breaches"] else "pass",
+        "ratio": "—",
+    }
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.checkin_rush")
     sub = parser.add_subparsers(dest="command")
@@ -315,71 +423,18 @@ def main(argv=None) -> int:
     if args.command == "setup":
         setup(args.out, args.registrations, args.gates)
         return 0
-
-    from venueos import embedded
-
-    workdir = Path(tempfile.mkdtemp(prefix="venueos-rush-"))
-    preferred = os.environ.get("VENUEOS_PG_PORT")
-    server = embedded.start(
-        workdir / "pgdata",
-        throwaway=True,
-        preferred_port=int(preferred) if preferred else None,
+    if args.gates < 2:
+        parser.error("--gates: at least 2 (second scans happen at another gate)")
+    report = run(
+        registrations=args.registrations,
+        gates=args.gates,
+        scanners=args.scanners,
+        duplicates=args.duplicates,
+        workers=args.workers,
+        port=args.port,
     )
-    env = dict(os.environ, DATABASE_URL=server.url, VENUEOS_FAST_PASSWORD_HASHER="1")
-    proc = None
-    try:
-        subprocess.run([str(BIN / "venueos"), "migrate"], env=env, cwd=ROOT, check=True)
-        port = args.port or _free_port()
-        proc = subprocess.Popen(
-            [
-                str(BIN / "venueos"),
-                "serve",
-                "--host",
-                HOST,
-                "--port",
-                str(port),
-                "--workers",
-                str(args.workers),
-            ],
-            env=env,
-            cwd=ROOT,
-            start_new_session=True,
-            stdout=open(workdir / "server.log", "w"),  # noqa: SIM115
-            stderr=subprocess.STDOUT,
-        )
-        asyncio.run(_wait_ready(port, proc))
-        report = asyncio.run(
-            scenario(
-                HOST,
-                port,
-                env,
-                server.url,
-                workdir,
-                registrations=args.registrations,
-                gates=args.gates,
-                scanners=args.scanners,
-                duplicates=args.duplicates,
-            )
-        )
-    finally:
-        if proc is not None and proc.poll() is None:
-            import signal
-
-            os.killpg(proc.pid, signal.SIGINT)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-        embedded.stop(workdir / "pgdata", remove=True)
     print(json.dumps(report, indent=2))
-    print(
-        f"check-in rush: {report['registrations']} tickets, {report['scans']} scans "
-        f"({report['duplicates']} second scans) at {report['gates']} gates by "
-        f"{report['scanners']} scanners: {report['scans_per_s']} scans/s, "
-        f"p50 {report['p50_ms']} ms, p95 {report['p95_ms']} ms, "
-        f"p99 {report['p99_ms']} ms; {report['checkin_rows']} admitted"
-    )
+    print(summary(report))
     if report["breaches"]:
         print("CORRECTNESS BREACH: " + "; ".join(report["breaches"]))
         return 1

@@ -8,8 +8,8 @@ alive: bookings over the coming weeks, a booking waiting for approval, an event
 on sale with registrations; only when the demo venues have no booking and no
 event yet. The event-day part (`event_day`) runs every time and adds what is
 missing: gates at the Berlin venue, an event *today* (doors open, tickets sold,
-one already scanned) and a sold-out gala with a waiting list. The demo passwords are documented in the README and pass Django's
-password validators.
+one already scanned) and a sold-out gala with a waiting list. The demo
+passwords are documented in the README and pass Django's password validators.
 """
 
 from __future__ import annotations

@@ -12,9 +12,22 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.bookings.helpers import at, future_day, iso, next_dst_change, utc
-from tests.conftest import client_for, make_space, make_user, make_venue
+from tests.conftest import (
+    ACTOR_KINDS,
+    client_for,
+    make_actor,
+    make_space,
+    make_user,
+    make_venue,
+    refusal_for,
+)
 from venueos.audit.models import AuditEntry
 from venueos.bookings.models import Booking, BookingSeries
+from venueos.bookings.series import (
+    Recurrence,
+    booking_series_cancel,
+    booking_series_create,
+)
 from venueos.integrity import overlapping_bookings
 from venueos.venues.models import Closure
 
@@ -483,3 +496,65 @@ def test_the_first_occurrence_keeps_its_exact_instants(room, customer):
         {"freq": "daily", "count": 2},
     )
     assert response.json()["bookings"][0]["start_time"] == utc(start)
+
+
+# --- the services decide, with every kind of caller -----------------------------
+
+EVERYONE_SIGNED_IN = set(ACTOR_KINDS) - {"anonymous"}
+
+
+@pytest.mark.parametrize("kind", ACTOR_KINDS)
+def test_the_series_services_decide_who_may_act(kind, venue):
+    room = make_space(venue)
+    owner = make_user()
+    actor = make_actor(kind, venue.organization, owner)
+    day = future_day(33)
+    before = (Booking.objects.count(), BookingSeries.objects.count())
+    refusal = refusal_for(kind, EVERYONE_SIGNED_IN)
+    create = lambda **extra: booking_series_create(  # noqa: E731
+        actor=actor,
+        space=room,
+        start_time=at(day, "09:00"),
+        end_time=at(day, "10:00"),
+        title="Weekly",
+        recurrence=Recurrence(freq="weekly", count=2),
+        **extra,
+    )
+    if refusal is None:
+        series, bookings, skipped = create()
+        assert len(bookings) == 2 and skipped == []
+    else:
+        with pytest.raises(refusal):
+            create()
+        assert (Booking.objects.count(), BookingSeries.objects.count()) == before
+    # For someone else: the venue's managers only.
+    refusal = refusal_for(kind, {"owner", "manager", "admin"})
+    day = future_day(34)
+    for_owner = lambda: booking_series_create(  # noqa: E731
+        actor=actor,
+        space=room,
+        start_time=at(day, "09:00"),
+        end_time=at(day, "10:00"),
+        title="For the owner",
+        recurrence=Recurrence(freq="daily", count=2),
+        owner_id=owner.id,
+    )
+    if refusal is None:
+        series, _, _ = for_owner()
+        assert series.user_id == owner.id
+        # Cancelling: the owner and the venue's managers.
+        assert len(booking_series_cancel(actor=actor, series=series)) == 2
+    else:
+        with pytest.raises(refusal):
+            for_owner()
+        series, _, _ = booking_series_create(
+            actor=owner,
+            space=room,
+            start_time=at(day, "09:00"),
+            end_time=at(day, "10:00"),
+            title="Owner's own",
+            recurrence=Recurrence(freq="daily", count=2),
+        )
+        with pytest.raises(refusal):
+            booking_series_cancel(actor=actor, series=series)
+        assert set(series.bookings.values_list("status", flat=True)) == {"confirmed"}

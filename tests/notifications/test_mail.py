@@ -4,6 +4,7 @@ none lost when the worker dies mid-job."""
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import threading
@@ -295,3 +296,22 @@ def test_a_waiting_list_promotion_tells_the_attendee(inbox, venue_setup):
     assert rcpt == [attendee.email]
     assert message["Subject"] == "A place came free: Sold-out Gala"
     assert "waiting-list entry" in message.get_body(("plain",)).get_content()
+
+
+def test_each_job_writes_a_log_line_with_its_outcome(inbox, venue_setup, caplog):
+    manager, venue, room, _ = venue_setup
+    _book(make_user(), room)
+
+    with caplog.at_level(logging.INFO, logger="procrastinate.worker"):
+        run_jobs()
+
+    [ended] = [
+        record
+        for record in caplog.records
+        if record.name.startswith("procrastinate.worker")
+        and "ended with status" in record.getMessage()
+        and record.job["task_name"] == "notifications.deliver"
+    ]
+    assert "ended with status: Success" in ended.getMessage()
+    assert set(ended.job) >= {"id", "task_name", "attempts"}
+    assert ended.duration >= 0

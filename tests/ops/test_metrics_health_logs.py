@@ -251,3 +251,55 @@ def test_counts_are_summed_over_every_server_process(tmp_path, venue):
     assert live >= requests  # the readiness poll adds a few
     polls = live - requests
     assert polls < 200
+
+
+def test_open_streams_show_in_the_stream_clients_gauge(tmp_path, venue):
+    params = connection.settings_dict
+    url = f"postgresql://{params['USER']}@{params['HOST']}:{params['PORT']}/{params['NAME']}"
+    port = _free_port()
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "venueos"),
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+        ],
+        env=dict(os.environ, DATABASE_URL=url, PROMETHEUS_MULTIPROC_DIR=str(tmp_path)),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def gauge() -> float:
+        text = httpx.get(f"{base}/metrics", timeout=5).text
+        return _value(text, "venueos_stream_clients")
+
+    def wait_for(expected: float) -> float:
+        value = None
+        for _ in range(100):  # the gauge is sampled every 5 s
+            value = gauge()
+            if value == expected:
+                break
+            time.sleep(0.2)
+        return value
+
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(f"{base}/health/live", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert wait_for(0) == 0
+        with (
+            httpx.Client(timeout=30) as client,
+            client.stream("GET", f"{base}/api/v1/stream/?venue_id={venue.id}") as one,
+        ):
+            assert one.status_code == 200
+            assert wait_for(1) == 1
+        assert wait_for(0) == 0
+    finally:
+        process.terminate()
+        process.wait(timeout=20)

@@ -45,9 +45,9 @@ def database_url(settings_dict) -> str:
 
 
 @contextlib.contextmanager
-def serve(db_url: str, *, workers: int = 2, **env_vars: str):
+def serve(db_url: str, *, workers: int = 2, port: int | None = None, **env_vars: str):
     """`venueos serve` in a process of its own; yields its base URL."""
-    port = free_port()
+    port = port or free_port()
     env = dict(os.environ, DATABASE_URL=db_url, **env_vars)
     process = subprocess.Popen(
         [

@@ -12,9 +12,10 @@ from django.db import connection
 from django.utils import timezone
 
 from tests.bookings.helpers import at, future_day, utc
-from tests.conftest import make_space
+from tests.conftest import make_space, make_user
 from tests.events.helpers import make_event
 from tests.realtime.helpers import WAIT, database_url
+from venueos.accounts.models import Role
 from venueos.bookings.imports import BookingImportRow, booking_import
 from venueos.bookings.services import booking_cancel, booking_create, booking_update
 from venueos.events.models import EventStatus
@@ -25,6 +26,7 @@ from venueos.events.services import (
     registration_cancel,
     registration_create,
 )
+from venueos.events.waitlist import waitlist_join
 from venueos.realtime.hub import PRUNE_SQL
 from venueos.realtime.models import Change, PruneMark
 from venueos.realtime.pages import stream_position
@@ -348,3 +350,43 @@ def test_a_page_position_is_the_newest_visible_id_and_never_below_the_pruned(pg,
     assert stream_position() == newest
     type(event).objects.filter(pk=event.pk).update(capacity=7)
     assert stream_position() == Change.objects.get().id > newest
+
+
+def test_a_waiting_list_promotion_is_announced_with_the_cancel_that_freed_it(
+    customer, venue
+):
+    event = make_event(venue, capacity=1)
+    waiting = make_user(Role.CUSTOMER)
+    first = registration_create(event=event, actor=customer)
+    waitlist_join(event=event, actor=waiting)
+    before = Change.objects.latest("id").id
+    registration_cancel(registration=first, actor=customer)
+    after = changes(id__gt=before)
+    assert {(c.kind, str(c.user_id)) for c in after if c.user_id} == {
+        ("registration.cancelled", str(customer.pk)),
+        ("registration.created", str(waiting.pk)),
+    }
+    # One transaction: the cancel, the promotion and the count, ids in a row.
+    assert [c.id for c in after] == list(range(after[0].id, after[0].id + len(after)))
+    assert changes(kind="event.updated")[-1].data["places_left"] == 0
+
+
+def test_a_migration_may_backfill_other_columns_and_alter_the_table(pg, venue):
+    """Only announced columns queue a commit-time event; PostgreSQL refuses to
+    ALTER a table with pending trigger events in the same transaction."""
+    event = make_event(venue)
+    conn = pg()
+    with conn.transaction(force_rollback=True):
+        conn.execute(
+            "UPDATE events_event SET created_at = created_at WHERE id = %s", [event.pk]
+        )
+        conn.execute("ALTER TABLE events_event ADD COLUMN backfilled integer")
+    with (
+        pytest.raises(psycopg.errors.ObjectInUse),
+        conn.transaction(force_rollback=True),
+    ):
+        conn.execute(
+            "UPDATE events_event SET capacity = capacity + 1 WHERE id = %s",
+            [event.pk],
+        )
+        conn.execute("ALTER TABLE events_event ADD COLUMN backfilled integer")

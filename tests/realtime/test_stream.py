@@ -428,3 +428,28 @@ def test_a_change_through_one_server_reaches_a_listener_on_another(
                 assert created.status_code == 201, created.text
                 assert here.next().id == there.next().id
     assert connection.is_usable()
+
+
+def _stream_clients(base: str) -> float:
+    text = httpx.get(f"{base}/metrics", timeout=WAIT).text
+    (line,) = [x for x in text.splitlines() if x.startswith("venueos_stream_clients ")]
+    return float(line.split()[1])
+
+
+def _eventually(check) -> bool:
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_open_streams_are_counted_in_the_metrics(stream_server, venue):
+    listeners = [Listener(stream_server, venue_id=str(venue.pk)) for _ in range(3)]
+    try:
+        assert _eventually(lambda: _stream_clients(stream_server) >= 3)
+    finally:
+        for listener in listeners:
+            listener.close()
+    assert _eventually(lambda: _stream_clients(stream_server) == 0)

@@ -13,7 +13,7 @@ is exported.
 | `venueos_bookings_created_total` | counter | audit entries `booking.created*` |
 | `venueos_registrations_created_total` | counter | audit entries `registration.created` |
 | `venueos_booking_conflicts_total` | counter | a booking refused with 409 `booking-conflict` |
-| `venueos_stream_clients` | gauge, summed over live processes | the SSE stream: `STREAM_CLIENTS.inc()` when a client connects, `.dec()` when it leaves |
+| `venueos_stream_clients` | gauge, summed over live processes | the SSE stream's open clients per process, sampled (realtime/apps.py registers the sampler) |
 | `venueos_db_pool_connections{state}` | gauge, summed | this process's psycopg pool, sampled every few seconds |
 | `venueos_task_queue_jobs{status}`, `venueos_task_queue_oldest_waiting_seconds` | gauges | read from the queue's table at scrape time |
 """
@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -113,6 +114,13 @@ class _QueueCollector:
 
 _sampler_started = threading.Lock()
 _sampler: threading.Thread | None = None
+_samplers: list[Callable[[], None]] = []
+
+
+def add_sampler(sample: Callable[[], None]) -> None:
+    """Have `sample()` set a gauge every few seconds in every server process
+    (for a figure only a higher layer knows, such as the stream's clients)."""
+    _samplers.append(sample)
 
 
 def _sample_pool_forever(interval: float) -> None:
@@ -134,11 +142,14 @@ def _sample_pool_forever(interval: float) -> None:
         DB_POOL.labels("in_use").set(in_use)
         DB_POOL.labels("idle").set(idle)
         DB_POOL.labels("max").set(maximum)
+        for sample in _samplers:
+            sample()
         time.sleep(interval)
 
 
 def start_pool_sampler(interval: float = 5.0) -> None:
-    """Once per process: sample the connection pool into the gauge."""
+    """Once per process: sample the connection pool and the registered
+    samplers into their gauges."""
     global _sampler
     if _sampler is not None:
         return

@@ -8,8 +8,8 @@ from rest_framework.views import APIView
 from venueos.common.api import ListMixin, parse
 from venueos.common.permissions import require_signed_in
 from venueos.events import selectors, waitlist
-from venueos.events.models import WaitlistStatus
 from venueos.events.serializers import (
+    WAITLIST_STATUS_FILTERS,
     WaitlistEntryOut,
     WaitlistIn,
     WaitlistQueueEntryOut,
@@ -18,9 +18,7 @@ from venueos.events.serializers import (
 TAGS = ["waiting lists"]
 
 
-_STATUS_PARAMETER = OpenApiParameter(
-    "status", str, enum=[*WaitlistStatus.values, "all"]
-)
+_STATUS_PARAMETER = OpenApiParameter("status", str, enum=WAITLIST_STATUS_FILTERS)
 
 
 class EventWaitlistApi(ListMixin, APIView):

@@ -113,7 +113,8 @@ def checkin_create(
     gate_id: UUID | None = None,
 ) -> CheckIn:
     """Admit the registration with `code` at `gate` (or `gate_id`, resolved
-    after the permission check; optional), once."""
+    after the permission check; optional), once. The check-in returned carries
+    the attendee's name as `attendee_name`, for the screen at the gate."""
     require_manager_of(actor, event.organization_id)
     if gate is None and gate_id is not None:
         gate = gate_find(gate_id)
@@ -131,14 +132,15 @@ def checkin_create(
     check_in = CheckIn(event=event, gate=gate, checked_in_by=actor)
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT id, status, quantity FROM events_registration "
-            "WHERE event_id = %s AND code = %s FOR SHARE",
+            "SELECT r.id, r.status, r.quantity, u.full_name "
+            "FROM events_registration r JOIN accounts_user u ON u.id = r.attendee_id "
+            "WHERE r.event_id = %s AND r.code = %s FOR SHARE OF r",
             [event.pk, code],
         )
         row = cursor.fetchone()
         if row is None:
             raise UnknownCode("No ticket of this event has that code.")
-        registration_id, status, quantity = row
+        registration_id, status, quantity, attendee_name = row
         if status != "active":
             raise RegistrationCancelled(
                 "This ticket was cancelled.", registration_id=str(registration_id)
@@ -166,6 +168,7 @@ def checkin_create(
             raise _already_checked_in(cursor, registration_id, quantity)
     check_in.registration_id = registration_id
     check_in.quantity = quantity
+    check_in.attendee_name = attendee_name  # for the gate's screen
     check_in.checked_in_at = inserted[0]
     audit_record(
         entity_type="checkin",

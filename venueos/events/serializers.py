@@ -13,6 +13,7 @@ from venueos.events.models import (
 # For the OpenAPI description of the status filters.
 EVENT_STATUSES = list(EventStatus.values)
 REGISTRATION_STATUSES = list(RegistrationStatus.values)
+WAITLIST_STATUS_FILTERS = [*WaitlistStatus.values, "all"]
 
 
 def _space_alias(attrs: dict) -> dict:

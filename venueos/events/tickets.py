@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 
 import segno
+from django.utils.html import escape
 
 
 def ticket_qr_svg(code: str, *, scale: int = 4, title: str | None = None) -> str:
@@ -13,6 +14,7 @@ def ticket_qr_svg(code: str, *, scale: int = 4, title: str | None = None) -> str
     the QR code for `code`; it works inline in HTML and as an image file.
     Error correction M survives a scratched phone screen; the 4-module quiet
     zone is what scanners need."""
+    title = title or f"Ticket code {code}"
     qr = segno.make(code, error="m", micro=False)
     buffer = io.BytesIO()
     qr.save(
@@ -24,6 +26,12 @@ def ticket_qr_svg(code: str, *, scale: int = 4, title: str | None = None) -> str
         nl=False,
         svgclass="ticket-qr",
         lineclass=None,
-        title=title or f"Ticket code {code}",
+        title=title,
     )
-    return buffer.getvalue().decode()
+    # An image with a name for assistive technology (the <title> alone is not
+    # announced everywhere).
+    return (
+        buffer.getvalue()
+        .decode()
+        .replace("<svg ", f'<svg role="img" aria-label="{escape(title)}" ', 1)
+    )

@@ -212,10 +212,6 @@ class Hub:
         # The highest change id handed to listeners (None until connected).
         self.position: int | None = None
 
-    @property
-    def client_count(self) -> int:
-        return sum(len(listeners) for listeners in self._listeners.values())
-
     async def ready(self, timeout: float) -> None:
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._run())

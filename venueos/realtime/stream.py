@@ -54,6 +54,7 @@ from rest_framework import exceptions as drf_exceptions
 from venueos.accounts.authentication import ApiTokenAuthentication
 from venueos.accounts.models import Organization
 from venueos.common.api import parse_uuid
+from venueos.common.metrics import STREAM_CLIENTS
 from venueos.common.permissions import (
     manages_organization,
     require_manager_of,
@@ -111,11 +112,6 @@ def hub() -> Hub:
             retention=settings.VENUEOS_STREAM_RETENTION,
         )
     return _hub
-
-
-def client_count() -> int:
-    """Open streams in this process (for the `venueos_stream_clients` gauge)."""
-    return _hub.client_count if _hub is not None else 0
 
 
 @dataclass(frozen=True)
@@ -320,9 +316,11 @@ async def stream(scope, receive, send) -> None:
     watcher = asyncio.get_running_loop().create_task(
         _wait_for_disconnect(receive, listener)
     )
+    STREAM_CLIENTS.inc()
     try:
         await _serve(send, listener, opening, last)
     finally:
+        STREAM_CLIENTS.dec()
         the_hub.unsubscribe(listener)
         watcher.cancel()
 

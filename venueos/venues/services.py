@@ -24,6 +24,7 @@ from venueos.common.timeutils import valid_timezone
 from venueos.venues.addresses import clean_address
 from venueos.venues.models import (
     MAX_BOOKING_MINUTES,
+    MAX_BUFFER_MINUTES,
     Closure,
     OpeningHours,
     Space,
@@ -280,6 +281,16 @@ def _clean_features(features: list[str] | None) -> list[str]:
     )
 
 
+def _check_buffers(values: dict[str, Any]) -> None:
+    """Readable errors for what the space_buffers_range CHECK also enforces."""
+    for field in ("buffer_before_minutes", "buffer_after_minutes"):
+        value = values.get(field)
+        if value is not None and not 0 <= value <= MAX_BUFFER_MINUTES:
+            raise InvalidInput.field(
+                field, f"Between 0 and {MAX_BUFFER_MINUTES} minutes, please."
+            )
+
+
 def _translate_tree_error(exc: Exception) -> InvalidInput:
     message = str(exc)
     if "space_cycle" in message:
@@ -315,6 +326,12 @@ def space_create(
     if parent is None and parent_id is not None:
         parent = _space_by_id(parent_id, field="parent_id", slug="invalid-parent")
     _check_parent(venue=venue, parent=parent, space=None)
+    _check_buffers(
+        {
+            "buffer_before_minutes": buffer_before_minutes,
+            "buffer_after_minutes": buffer_after_minutes,
+        }
+    )
     space = Space(
         venue=venue,
         parent=parent,
@@ -370,6 +387,7 @@ def space_update(
         updates["parent_id"] = parent.id if parent else None
     if "features" in updates:
         updates["features"] = _clean_features(updates["features"])
+    _check_buffers(updates)
     old, new = changed_fields(space, SPACE_FIELDS, updates)
     if not new:
         return space

@@ -7,9 +7,12 @@ problems the views show next to the fields (`web/problems.py`).
 
 from __future__ import annotations
 
+import uuid
+
 from django import forms
 
 from venueos.events.models import MAX_REGISTRATION_QUANTITY
+from venueos.web.forms_scheduling import REPEAT_CHOICES
 
 DURATION_CHOICES = [
     (30, "30 minutes"),
@@ -87,6 +90,14 @@ class BookingForm(forms.Form):
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    repeat = forms.ChoiceField(label="Repeat", required=False, choices=REPEAT_CHOICES)
+    repeat_count = forms.IntegerField(
+        label="How many times",
+        required=False,
+        min_value=2,
+        initial=4,
+        help_text="At most 200, same local time each time.",
+    )
 
 
 class CancelForm(forms.Form):
@@ -101,3 +112,46 @@ class RegistrationForm(forms.Form):
         widget=forms.NumberInput(attrs={"min": 1, "max": MAX_REGISTRATION_QUANTITY}),
         help_text=f"Up to {MAX_REGISTRATION_QUANTITY} per person.",
     )
+
+
+class WaitlistForm(forms.Form):
+    """Join a sold-out event's waiting list (prefixed: it can share a page
+    with the registration form)."""
+
+    prefix = "waitlist"
+    quantity = forms.IntegerField(
+        label="Places",
+        initial=1,
+        widget=forms.NumberInput(attrs={"min": 1, "max": MAX_REGISTRATION_QUANTITY}),
+        help_text=f"Up to {MAX_REGISTRATION_QUANTITY} per person.",
+    )
+
+
+class CheckInForm(forms.Form):
+    """One scan at the door. The code field keeps the focus (autofocus here,
+    static/web/checkin.js after each scan) so a hardware scanner can type into
+    it; no autocomplete or spelling help that could alter a code."""
+
+    gate = forms.TypedChoiceField(
+        label="Gate", required=False, coerce=uuid.UUID, empty_value=None
+    )
+    code = forms.CharField(
+        label="Ticket code",
+        max_length=200,
+        widget=forms.TextInput(
+            attrs={
+                "autofocus": True,
+                "autocomplete": "off",
+                "autocapitalize": "none",
+                "autocorrect": "off",
+                "spellcheck": "false",
+                "enterkeyhint": "go",
+            }
+        ),
+    )
+
+    def __init__(self, *args, gates=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["gate"].choices = [("", "No gate")] + [
+            (str(gate.id), gate.name) for gate in gates
+        ]

@@ -200,6 +200,19 @@ class SpaceForm(forms.Form):
     requires_approval = forms.BooleanField(
         label="Bookings need a manager's approval", required=False
     )
+    buffer_before_minutes = forms.IntegerField(
+        label="Set-up time before each booking (minutes)",
+        min_value=0,
+        initial=0,
+        help_text="Kept free before every booking, 0 to 240. Changing it applies "
+        "to new and moved bookings only.",
+    )
+    buffer_after_minutes = forms.IntegerField(
+        label="Clean-up time after each booking (minutes)",
+        min_value=0,
+        initial=0,
+        help_text="Kept free after every booking, 0 to 240.",
+    )
 
     def __init__(self, *args, spaces=(), **kwargs):
         super().__init__(*args, **kwargs)

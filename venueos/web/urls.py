@@ -1,7 +1,7 @@
 from django.urls import include, path
 
 from venueos.web import urls_manage
-from venueos.web.views import accounts, bookings, events, public
+from venueos.web.views import accounts, bookings, eventday, events, public, scheduling
 
 app_name = "web"
 
@@ -25,6 +25,8 @@ urlpatterns = [
         name="booking-cancel",
     ),
     path("my/bookings/", bookings.my_bookings, name="my-bookings"),
+    path("my/series/<uuid:series_id>/", scheduling.series_detail, name="series"),
+    path("my/calendar/rotate/", scheduling.calendar_rotate, name="calendar-rotate"),
     path("events/", events.event_list_view, name="event-list"),
     path("events/<uuid:event_id>/", events.event_detail, name="event"),
     path("my/tickets/", events.my_tickets, name="my-tickets"),
@@ -32,6 +34,16 @@ urlpatterns = [
         "my/tickets/<uuid:registration_id>/cancel/",
         events.ticket_cancel,
         name="ticket-cancel",
+    ),
+    path(
+        "events/<uuid:event_id>/waitlist/",
+        eventday.waitlist_join_view,
+        name="waitlist-join",
+    ),
+    path(
+        "my/waitlist/<uuid:entry_id>/leave/",
+        eventday.waitlist_leave_view,
+        name="waitlist-leave",
     ),
     # Managers and administrators (urls_manage.py, views/manage*.py,
     # templates/web/manage/).

@@ -4,15 +4,18 @@
 from django.urls import path
 
 from venueos.web.views import (
+    eventday,
     manage,
     manage_admin,
     manage_bookings,
     manage_events,
     manage_venues,
+    scheduling,
 )
 
 urlpatterns = [
     path("", manage.dashboard, name="dashboard"),
+    path("reports/", scheduling.reports, name="manage-reports"),
     path("venues/", manage_venues.venues_manage, name="manage-venues"),
     path("venues/<uuid:venue_id>/", manage_venues.venue_edit, name="manage-venue"),
     path(
@@ -73,6 +76,11 @@ urlpatterns = [
         "events/<uuid:event_id>/status/",
         manage_events.event_move,
         name="manage-event-move",
+    ),
+    path(
+        "events/<uuid:event_id>/check-in/",
+        eventday.checkin_screen,
+        name="checkin",
     ),
     path(
         "events/<uuid:event_id>/registrations/",

@@ -26,10 +26,16 @@ class Migration(migrations.Migration):
             name='code',
             field=models.CharField(editable=False, max_length=64, null=True),
         ),
+        # Deferred triggers on the table (e.g. the real-time change log) fire
+        # now: PostgreSQL refuses an ALTER TABLE while their events are pending.
         migrations.RunSQL(
-            f"UPDATE events_registration SET code = {RANDOM_CODE} WHERE code IS NULL",
+            f"UPDATE events_registration SET code = {RANDOM_CODE} WHERE code IS NULL; "
+            "SET CONSTRAINTS ALL IMMEDIATE",
             migrations.RunSQL.noop,
         ),
+        # Deferred triggers (the live stream's change log) queued by the backfill
+        # must fire before the table can be altered in the same transaction.
+        migrations.RunSQL("SET CONSTRAINTS ALL IMMEDIATE", migrations.RunSQL.noop),
         migrations.AlterField(
             model_name='registration',
             name='code',

@@ -21,6 +21,7 @@ from venueos.bookings.selectors import (
     booking_history,
     booking_list_for_user,
 )
+from venueos.bookings.series import Recurrence, booking_series_create
 from venueos.bookings.services import (
     booking_cancel,
     booking_create,
@@ -37,6 +38,7 @@ from venueos.web.problems import (
     problem_message,
     shows_problems,
 )
+from venueos.web.views.scheduling import feed_url, refused_occurrences
 
 HISTORY_LABELS = {
     "booking.created": "Booked",
@@ -168,6 +170,8 @@ def booking_new(request):
         zone = ZoneInfo(space.venue.timezone)
         data = form.cleaned_data
         start, end = _instants(data, zone)
+        if data.get("repeat"):
+            return _create_series(request, user, form, space, start, end)
         try:
             booking = booking_create(
                 actor=user,
@@ -204,6 +208,35 @@ def booking_new(request):
         "web/bookings/form.html",
         {"form": form, "space": space, "venue": space.venue},
     )
+
+
+def _create_series(request, user, form, space, start, end):
+    """The booking form with "Repeat": all occurrences or none."""
+    data = form.cleaned_data
+    try:
+        series, bookings, _ = booking_series_create(
+            actor=user,
+            space=space,
+            start_time=start,
+            end_time=end,
+            title=data["title"],
+            description=data["description"],
+            attendee_count=data["attendee_count"],
+            recurrence=Recurrence(
+                freq=data["repeat"], count=data.get("repeat_count") or 4
+            ),
+        )
+    except Problem as problem:
+        add_problem_to_form(form, problem)
+        refused = refused_occurrences(problem, ZoneInfo(space.venue.timezone))
+        return render(
+            request,
+            "web/bookings/form.html",
+            {"form": form, "space": space, "venue": space.venue, "refused": refused},
+            status=problem.status,
+        )
+    messages.success(request, f"{len(bookings)} bookings made.")
+    return redirect("web:series", series.id)
 
 
 _CHANGED_FIELDS = {
@@ -275,7 +308,12 @@ def my_bookings(request):
     return render(
         request,
         "web/bookings/mine.html",
-        {"bookings": bookings, "past": past, "nav": "my-bookings"},
+        {
+            "bookings": bookings,
+            "past": past,
+            "nav": "my-bookings",
+            "feed_url": feed_url(request, user),
+        },
     )
 
 

@@ -13,7 +13,9 @@ from venueos.events.selectors import (
     registration_list_for_user,
 )
 from venueos.events.services import registration_cancel, registration_create
-from venueos.web.forms import RegistrationForm
+from venueos.events.waitlist import waitlist_for_user
+from venueos.realtime.pages import streams_from_here
+from venueos.web.forms import RegistrationForm, WaitlistForm
 from venueos.web.problems import (
     add_problem_to_form,
     problem_message,
@@ -36,7 +38,14 @@ def _my_registration(user, event):
     return registration_list_for_user(user, status="active").filter(event=event).first()
 
 
+def _my_waiting_entry(user, event):
+    if not user.is_authenticated:
+        return None
+    return waitlist_for_user(user, status="waiting").filter(event=event).first()
+
+
 @shows_problems
+@streams_from_here
 def event_detail(request, event_id):
     event = event_get(event_id, user=request.user)
     form = RegistrationForm(request.POST or None)
@@ -67,6 +76,8 @@ def event_detail(request, event_id):
             "event": event,
             "form": form,
             "registration": _my_registration(request.user, event),
+            "waiting": _my_waiting_entry(request.user, event),
+            "waitlist_form": WaitlistForm(),
             "nav": "events",
         },
         status=status,
@@ -77,10 +88,15 @@ def event_detail(request, event_id):
 def my_tickets(request):
     user = require_signed_in(request.user)
     registrations = registration_list_for_user(user).select_related("event__venue")
+    waiting = waitlist_for_user(user, status="waiting").select_related("event__venue")
     return render(
         request,
         "web/events/tickets.html",
-        {"registrations": list(registrations[:100]), "nav": "my-tickets"},
+        {
+            "registrations": list(registrations[:100]),
+            "waiting": list(waiting[:100]),
+            "nav": "my-tickets",
+        },
     )
 
 

@@ -31,6 +31,7 @@ from venueos.events.services import (
 from venueos.venues.selectors import space_get, venues_managed_by
 from venueos.web.forms_manage import EventForm, local_instant
 from venueos.web.problems import problem_message, shows_problems
+from venueos.web.views.eventday import doors_context
 from venueos.web.views.manage import posted, show_problem
 from venueos.web.views.manage_bookings import spaces_of
 
@@ -185,6 +186,7 @@ def event_edit(request, event_id):
             "moves": allowed_moves(event),
             "nav": "dashboard",
             "manage_nav": "events",
+            **doors_context(event, user),
         },
         status=400 if form.errors else 200,
     )

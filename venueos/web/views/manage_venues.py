@@ -300,7 +300,8 @@ def space_new(request, venue_id):
 
 @shows_problems
 def space_edit(request, venue_id, space_id):
-    """Rename, move, capacity, features, bookable, approval; or delete."""
+    """Rename, move, capacity, features, bookable, approval, buffers; or
+    delete."""
     user = require_signed_in(request.user)
     venue = venue_get_managed(venue_id, user=user)
     space = space_get(space_id)

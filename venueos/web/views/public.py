@@ -23,6 +23,7 @@ from venueos.common.problems import InvalidInput
 from venueos.common.timeutils import format_hhmm, parse_day, utc_now
 from venueos.events.models import EventStatus
 from venueos.events.selectors import event_list
+from venueos.realtime.pages import streams_from_here
 from venueos.venues.selectors import (
     feature_names,
     opening_hours,
@@ -150,6 +151,7 @@ def _hours_table(venue) -> list[tuple[str, list[str]]]:
 
 
 @shows_problems
+@streams_from_here
 def venue_detail(request, venue_id):
     venue = venue_get(venue_id, user=request.user)
     context = _grid_context(request, venue)
@@ -170,6 +172,7 @@ def venue_detail(request, venue_id):
 
 
 @shows_problems
+@streams_from_here
 def venue_grid(request, venue_id):
     """The grid alone for htmx; a page of its own otherwise."""
     venue = venue_get(venue_id, user=request.user)

@@ -92,6 +92,7 @@
   }
 
   function refreshFromPage(selector) {
+    if (!document.querySelector(selector)) return;
     fetch(window.location.href, { credentials: "same-origin" })
       .then(function (response) { return response.text(); })
       .then(function (html) {
@@ -115,7 +116,7 @@
     var start = data.start_time || data.start_at;
     var end = data.end_time || data.end_at;
     if (!start) return "";
-    var options = { dateStyle: "medium", timeStyle: "short" };
+    var options = { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", timeZoneName: "short" };
     if (zone) options.timeZone = zone;
     var format = new Intl.DateTimeFormat(undefined, options);
     return format.format(new Date(start)) + (end ? " – " + format.format(new Date(end)) : "");
