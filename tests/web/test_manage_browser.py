@@ -1,19 +1,19 @@
 """Managers and administrators in a real browser: approving a pending booking
 from the dashboard, editing opening hours and seeing the availability grid
 follow, and every manager or admin page checked with axe-core at desktop and
-phone width (screenshots in `.venueos/screenshots/manage-*.png`)."""
+phone width (screenshots in `.venueos/screenshots/manage-*.png`). The
+dashboard's live feed is tested with the other live pages
+(test_browser_live.py)."""
 
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from tests.conftest import make_organization, make_user
-from tests.realtime.helpers import database_url, serve
 from tests.web.conftest import BERLIN, book_name, check_page, sign_in
 from venueos.accounts.models import Role
 from venueos.bookings.models import Booking, BookingStatus
@@ -23,7 +23,6 @@ from venueos.events.services import (
     event_transition,
     registration_create,
 )
-from venueos.testing import browser as chromium
 from venueos.venues.models import OpeningHours
 from venueos.venues.services import closure_create
 from venueos.web.forms_manage import WEEKDAY_NAMES
@@ -63,28 +62,6 @@ def test_the_manager_approves_a_pending_booking(page, berlin, pending):
     expect(page.get_by_text("Nothing waits for approval.")).to_be_visible()
     pending.refresh_from_db()
     assert pending.status == BookingStatus.CONFIRMED
-
-
-def test_the_dashboard_lists_changes_as_they_happen(browser, berlin, day):
-    # The stream is an async view: this test's page comes from a real
-    # `venueos serve` on the test database (the live server is WSGI).
-    with serve(database_url(connection.settings_dict), workers=1) as base:
-        context = browser.new_context(base_url=base, locale=chromium.LOCALE)
-        context.set_default_timeout(15_000)
-        page = context.new_page()
-        sign_in(page, berlin["manager"])
-        page.goto("/manage/")
-        feed = page.get_by_role("region", name="Live changes")
-        expect(feed.get_by_text("Changes appear here as they happen.")).to_be_visible()
-        booking_create(
-            actor=make_user(),
-            space=berlin["rooms"]["Room 102"],
-            start_time=at(day, 9),
-            end_time=at(day, 10),
-            title="Early call",
-        )
-        expect(feed.get_by_text("Booking made (confirmed)")).to_be_visible()
-        context.close()
 
 
 def test_the_manager_edits_opening_hours_and_the_grid_follows(page, berlin, day):
