@@ -184,18 +184,6 @@ class SpaceForm(forms.Form):
         max_length=500,
         help_text="Separated by commas, e.g. projector, wheelchair.",
     )
-    buffer_before_minutes = forms.IntegerField(
-        label="Set-up time (minutes)",
-        min_value=0,
-        required=False,
-        help_text="Kept free before each booking.",
-    )
-    buffer_after_minutes = forms.IntegerField(
-        label="Clean-up time (minutes)",
-        min_value=0,
-        required=False,
-        help_text="Kept free after each booking.",
-    )
     is_bookable = forms.BooleanField(label="Can be booked", required=False)
     requires_approval = forms.BooleanField(
         label="Bookings need a manager's approval", required=False
@@ -204,6 +192,7 @@ class SpaceForm(forms.Form):
         label="Set-up time before each booking (minutes)",
         min_value=0,
         initial=0,
+        required=False,
         help_text="Kept free before every booking, 0 to 240. Changing it applies "
         "to new and moved bookings only.",
     )
@@ -211,6 +200,7 @@ class SpaceForm(forms.Form):
         label="Clean-up time after each booking (minutes)",
         min_value=0,
         initial=0,
+        required=False,
         help_text="Kept free after every booking, 0 to 240.",
     )
 
