@@ -202,6 +202,7 @@ class SpaceForm(forms.Form):
     )
     buffer_before_minutes = forms.IntegerField(
         label="Set-up time before each booking (minutes)",
+        required=False,
         min_value=0,
         initial=0,
         help_text="Kept free before every booking, 0 to 240. Changing it applies "
@@ -209,6 +210,7 @@ class SpaceForm(forms.Form):
     )
     buffer_after_minutes = forms.IntegerField(
         label="Clean-up time after each booking (minutes)",
+        required=False,
         min_value=0,
         initial=0,
         help_text="Kept free after every booking, 0 to 240.",

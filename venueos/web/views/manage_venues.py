@@ -255,8 +255,9 @@ def _space_form_values(data: dict) -> dict:
         "features": data["features"],
         "is_bookable": data["is_bookable"],
         "requires_approval": data["requires_approval"],
-        "buffer_before_minutes": data["buffer_before_minutes"],
-        "buffer_after_minutes": data["buffer_after_minutes"],
+        # Left empty: no set-up or clean-up time.
+        "buffer_before_minutes": data["buffer_before_minutes"] or 0,
+        "buffer_after_minutes": data["buffer_after_minutes"] or 0,
     }
 
 
