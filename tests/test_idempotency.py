@@ -11,9 +11,9 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from tests.conftest import make_user
-from venueos.bookings.models import IdempotencyRecord
 from venueos.common import idempotency
 from venueos.common.idempotency import idempotent_response
+from venueos.common.models import IdempotencyRecord
 from venueos.common.problems import (
     Conflict,
     IdempotencyMismatch,

@@ -10,11 +10,11 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from tests.conftest import make_organization, make_space, make_user, make_venue
+from venueos.audit.actions import AuditAction
 from venueos.audit.models import AuditEntry
 from venueos.audit.services import audit_record
 from venueos.bookings.models import Booking
 from venueos.bookings.retention import (
-    ERASED_ACTION,
     booking_personal_data_erase_expired,
 )
 
@@ -47,9 +47,8 @@ def _booking(space, *, ended_days_ago: float, cancelled_days_ago=None) -> Bookin
     )
     with transaction.atomic():
         audit_record(
-            entity_type="booking",
-            entity_id=booking.pk,
-            action="booking.created",
+            AuditAction.BOOKING_CREATED,
+            booking.pk,
             actor=user,
             new={
                 "title": booking.title,
@@ -104,7 +103,7 @@ def test_only_bookings_past_their_organizations_retention_lose_their_text(spaces
         assert created.new_values["space_id"] == str(booking.space_id)
         assert created.actor_id == booking.user_id
         assert AuditEntry.objects.filter(
-            entity_id=booking.pk, action=ERASED_ACTION
+            entity_id=booking.pk, action=AuditAction.BOOKING_PERSONAL_DATA_ERASED
         ).exists()
     for booking in (recent, cancelled_lately, other_org):
         stored = Booking.objects.get(pk=booking.pk)

@@ -31,6 +31,7 @@ from tests.notifications.conftest import (
     stop_worker,
 )
 from venueos.accounts.models import Role
+from venueos.audit.actions import AuditAction
 from venueos.audit.services import audit_record
 from venueos.bookings.services import booking_cancel, booking_create, booking_decide
 from venueos.events.services import (
@@ -145,9 +146,8 @@ def test_a_rolled_back_change_sends_nothing(inbox, venue_setup):
     booking = _book(customer, room)
     with pytest.raises(Abort), transaction.atomic():
         audit_record(
-            entity_type="booking",
-            entity_id=booking.pk,
-            action="booking.admin_cancelled",
+            AuditAction.BOOKING_ADMIN_CANCELLED,
+            booking.pk,
             actor=manager,
             new={"status": "cancelled"},
         )
@@ -284,9 +284,9 @@ def test_a_waiting_list_promotion_tells_the_attendee(inbox, venue_setup):
     inbox.messages.clear()
     with transaction.atomic():
         audit_record(
-            entity_type="registration",
-            entity_id=registration.pk,
-            action="registration.promoted",
+            AuditAction.REGISTRATION_PROMOTED,
+            registration.pk,
+            actor=None,
             new={"status": "active", "quantity": 1},
         )
 

@@ -13,6 +13,7 @@ import psycopg
 import pytest
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
 from tests.bookings.helpers import at, future_day, iso
 from tests.conftest import (
@@ -364,6 +365,16 @@ def test_invalid_parameters_are_400_problems(stream_server, venue, query):
     assert response.status_code == 400
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["status"] == 400
+
+
+def test_an_archived_venue_streams_to_its_managers_only(stream_server, manager, venue):
+    type(venue).objects.filter(pk=venue.pk).update(archived_at=timezone.now())
+    with Listener(stream_server, venue_id=str(venue.pk)) as public:
+        assert public.status == 404
+    with Listener(
+        stream_server, headers=bearer(manager), venue_id=str(venue.pk)
+    ) as staff:
+        assert staff.status == 200
 
 
 def test_unknown_things_and_other_methods_are_problems(stream_server, venue):

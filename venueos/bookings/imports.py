@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
@@ -33,18 +33,15 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from venueos.accounts.models import User
-from venueos.audit.models import AuditEntry
-from venueos.audit.services import _jsonable
+from venueos.audit.actions import AuditAction
+from venueos.audit.services import Change, audit_record, snapshot
 from venueos.bookings.conflicts import BookingConflict
 from venueos.bookings.models import Booking, BookingStatus
 from venueos.bookings.rules import BookingRuleViolation, check_booking_rules
-from venueos.bookings.services import _snapshot
+from venueos.bookings.services import AUDITED_FIELDS
 from venueos.common.locking import EXCLUSION_VIOLATION, lock_space_paths, lost_race_as
-from venueos.common.middleware import current_request
 from venueos.common.permissions import require_manager_of
 from venueos.venues.models import Closure, OpeningHours, Space, Venue
-
-IMPORT_ACTION = "booking.imported"
 
 
 @dataclass(frozen=True)
@@ -142,33 +139,6 @@ class RuleData:
         )
 
 
-def audit_bookings(
-    bookings: Iterable[Booking],
-    *,
-    action: str,
-    actor: User,
-    old: Callable[[Booking], dict] | None = None,
-    new: Callable[[Booking], dict] = _snapshot,
-) -> None:
-    """One audit entry per booking in one insert, inside the caller's
-    transaction; by default its snapshot as the new values."""
-    context = current_request.get()
-    AuditEntry.objects.bulk_create(
-        AuditEntry(
-            entity_type="booking",
-            entity_id=booking.id,
-            action=action,
-            actor=actor,
-            old_values=_jsonable(old(booking)) if old else None,
-            new_values=_jsonable(new(booking)),
-            ip=context.ip if context else None,
-            user_agent=context.user_agent if context else "",
-            request_id=context.request_id if context else "",
-        )
-        for booking in bookings
-    )
-
-
 def _check_batch(
     *, actor: User, batch: list[BookingImportRow], label: str
 ) -> dict[uuid.UUID, list[uuid.UUID]]:
@@ -224,7 +194,14 @@ def _import_batch(*, actor: User, batch: list[BookingImportRow], label: str) -> 
     def write() -> None:
         lock_space_paths(ancestors.items())
         Booking.objects.bulk_create(bookings)
-        audit_bookings(bookings, action=IMPORT_ACTION, actor=actor)
+        audit_record(
+            AuditAction.BOOKING_IMPORTED,
+            actor=actor,
+            changes=[
+                Change(booking.id, new=snapshot(booking, AUDITED_FIELDS))
+                for booking in bookings
+            ],
+        )
 
     def lost(state: str) -> BookingConflict:
         if state == EXCLUSION_VIOLATION:

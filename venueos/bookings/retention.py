@@ -19,9 +19,10 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
-from venueos.audit.services import audit_record
+from venueos.audit.actions import AuditAction
+from venueos.audit.services import Change, audit_record
 
-ERASED_ACTION = "booking.personal_data_erased"
+_ERASED = {"fields": ["title", "description", "external_meeting_url"]}
 
 _ERASE_BATCH = """
 WITH expired AS (
@@ -69,13 +70,11 @@ def booking_personal_data_erase_expired(
             with connection.cursor() as cursor:
                 cursor.execute(_ERASE_BATCH, {"now": now, "limit": batch_size})
                 erased = [booking_id for booking_id, _ in cursor.fetchall()]
-            for booking_id in erased:
-                audit_record(
-                    entity_type="booking",
-                    entity_id=booking_id,
-                    action=ERASED_ACTION,
-                    new={"fields": ["title", "description", "external_meeting_url"]},
-                )
+            audit_record(
+                AuditAction.BOOKING_PERSONAL_DATA_ERASED,
+                actor=None,
+                changes=[Change(booking_id, new=_ERASED) for booking_id in erased],
+            )
         total += len(erased)
         if len(erased) < batch_size:
             return total

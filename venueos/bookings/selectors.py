@@ -124,10 +124,6 @@ def booking_history(booking: Booking):
     return audit_history(entity_type="booking", entity_id=booking.id)
 
 
-def space_has_bookings(space_id) -> bool:
-    return Booking.objects.filter(space_id=space_id).exists()
-
-
 def subtree_has_active_future_bookings(space_id) -> bool:
     with connection.cursor() as cursor:
         cursor.execute(

@@ -37,9 +37,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from venueos.accounts.models import User
-from venueos.audit.services import audit_record
+from venueos.audit.actions import AuditAction
+from venueos.audit.services import Change, audit_record, snapshot
 from venueos.bookings.conflicts import BookingConflict
-from venueos.bookings.imports import RuleData, audit_bookings
+from venueos.bookings.imports import RuleData
 from venueos.bookings.models import (
     ACTIVE_STATUSES,
     Booking,
@@ -47,7 +48,7 @@ from venueos.bookings.models import (
     BookingStatus,
 )
 from venueos.bookings.rules import BookingRuleViolation
-from venueos.bookings.services import _resolve_owner
+from venueos.bookings.services import AUDITED_FIELDS, _resolve_owner
 from venueos.common.locking import lock_rows, lock_space_paths, lost_race_as
 from venueos.common.permissions import manages_organization, require_signed_in
 from venueos.common.problems import InvalidInput, PermissionDenied
@@ -398,9 +399,8 @@ def booking_series_create(
         ]
         Booking.objects.bulk_create(bookings)
         audit_record(
-            entity_type="booking_series",
-            entity_id=series.id,
-            action="booking_series.created",
+            AuditAction.BOOKING_SERIES_CREATED,
+            series.id,
             actor=actor,
             new={
                 "space_id": space.id,
@@ -411,12 +411,17 @@ def booking_series_create(
                 "skipped": len(occurrences) - len(bookings),
             },
         )
-        audit_bookings(
-            bookings,
-            action="booking.created"
-            if owner.pk == actor.pk
-            else "booking.created_on_behalf",
+        if owner.pk == actor.pk:
+            action = AuditAction.BOOKING_CREATED
+        else:
+            action = AuditAction.BOOKING_CREATED_ON_BEHALF
+        audit_record(
+            action,
             actor=actor,
+            changes=[
+                Change(booking.id, new=snapshot(booking, AUDITED_FIELDS))
+                for booking in bookings
+            ],
         )
         return bookings
 
@@ -474,18 +479,25 @@ def booking_series_cancel(
             booking.status = BookingStatus.CANCELLED
             booking.cancelled_at, booking.cancelled_by = now, actor
             booking.cancellation_reason = reason
-        audit_bookings(
-            bookings,
-            action="booking.cancelled"
-            if series.user_id == actor.pk
-            else "booking.admin_cancelled",
+        if series.user_id == actor.pk:
+            action = AuditAction.BOOKING_CANCELLED
+        else:
+            action = AuditAction.BOOKING_ADMIN_CANCELLED
+        audit_record(
+            action,
             actor=actor,
-            old=lambda booking: {"status": old_status[booking.id]},
-            new=lambda booking: {
-                "status": booking.status,
-                "reason": reason,
-                "series_id": series.id,
-            },
+            changes=[
+                Change(
+                    booking.id,
+                    old={"status": old_status[booking.id]},
+                    new={
+                        "status": booking.status,
+                        "reason": reason,
+                        "series_id": series.id,
+                    },
+                )
+                for booking in bookings
+            ],
         )
         return bookings
 

@@ -24,7 +24,9 @@ from django.utils import timezone
 
 from venueos.accounts.models import User
 from venueos.accounts.selectors import user_by_id
-from venueos.audit.services import audit_record
+from venueos.audit.actions import AuditAction
+from venueos.audit.services import audit_record, differences, snapshot
+from venueos.bookings import hooks
 from venueos.bookings.conflicts import (
     BookingConflict,
     ConflictContext,
@@ -61,30 +63,8 @@ AUDITED_FIELDS = [
 ]
 
 
-class EventHoldLocked(Conflict):
-    slug, title = "event-hold", "Booking belongs to an event"
-
-
-def _refuse_event_hold(booking: Booking) -> None:
-    """An event's hold moves and ends with its event, never on its own: a hold
-    cancelled or moved here would free the hall under a sold-out concert."""
-    from venueos.events.models import Event
-
-    event = Event.objects.filter(hold_id=booking.pk).only("id", "name").first()
-    if event is not None:
-        raise EventHoldLocked(
-            f"This booking holds the space for the event '{event.name}'; change "
-            "or close the event instead.",
-            event_id=str(event.id),
-        )
-
-
 class InvalidBookingState(Conflict):
     slug, title = "invalid-booking-state", "Invalid booking state"
-
-
-def _snapshot(booking: Booking) -> dict[str, Any]:
-    return {field: getattr(booking, field) for field in AUDITED_FIELDS}
 
 
 def _lock_space_path(space_id: UUID, ancestor_ids: list[UUID]) -> None:
@@ -178,16 +158,12 @@ def booking_create(
     def write() -> Booking:
         _lock_space_path(space.id, ancestors)
         booking.save(force_insert=True)
-        action = (
-            "booking.created" if owner.pk == actor.pk else "booking.created_on_behalf"
-        )
-        audit_record(
-            entity_type="booking",
-            entity_id=booking.id,
-            action=action,
-            actor=actor,
-            new=_snapshot(booking),
-        )
+        if owner.pk == actor.pk:
+            action = AuditAction.BOOKING_CREATED
+        else:
+            action = AuditAction.BOOKING_CREATED_ON_BEHALF
+        new = snapshot(booking, AUDITED_FIELDS)
+        audit_record(action, booking.id, actor=actor, new=new)
         return booking
 
     context = ConflictContext(space, start_time, end_time, attendee_count, None)
@@ -209,7 +185,7 @@ def booking_update(*, actor: User, booking: Booking, **changes: Any) -> Booking:
     attendee_count = changes.get("attendee_count", booking.attendee_count)
     if not booking.is_active:
         raise InvalidBookingState("A cancelled booking cannot be changed.")
-    _refuse_event_hold(booking)
+    hooks.booking_changing(booking=booking)
     moved = (
         space.id != booking.space_id
         or start != booking.start_time
@@ -247,22 +223,15 @@ def booking_update(*, actor: User, booking: Booking, **changes: Any) -> Booking:
             raise InvalidBookingState("A cancelled booking cannot be changed.")
         if moved:
             _lock_space_path(space.id, ancestors)
-        old = _snapshot(current)
+        before = snapshot(current, AUDITED_FIELDS)
         current.space = space
         for field, value in changes.items():
             setattr(current, field, value)
         current.save()
-        new = _snapshot(current)
-        diff_old = {k: v for k, v in old.items() if new[k] != v}
-        diff_new = {k: new[k] for k in diff_old}
-        if diff_new:
+        old, new = differences(before, snapshot(current, AUDITED_FIELDS))
+        if new:
             audit_record(
-                entity_type="booking",
-                entity_id=current.id,
-                action="booking.updated",
-                actor=actor,
-                old=diff_old,
-                new=diff_new,
+                AuditAction.BOOKING_UPDATED, current.id, actor=actor, old=old, new=new
             )
         return current
 
@@ -295,21 +264,19 @@ def booking_cancel(*, actor: User, booking: Booking, reason: str = "") -> Bookin
     current = _lock_booking(booking.pk)
     if not current.is_active:
         raise InvalidBookingState("This booking is already cancelled.")
-    _refuse_event_hold(current)
+    hooks.booking_changing(booking=current)
     is_manager = manages_organization(actor, current.venue.organization_id)
     if not is_manager and current.end_time <= timezone.now():
         raise InvalidBookingState("A booking that has ended cannot be cancelled.")
     old_status = current.status
     _mark_cancelled(current, actor=actor, reason=reason)
-    action = (
-        "booking.cancelled"
-        if current.user_id == actor.pk
-        else "booking.admin_cancelled"
-    )
+    if current.user_id == actor.pk:
+        action = AuditAction.BOOKING_CANCELLED
+    else:
+        action = AuditAction.BOOKING_ADMIN_CANCELLED
     audit_record(
-        entity_type="booking",
-        entity_id=current.id,
-        action=action,
+        action,
+        current.id,
         actor=actor,
         old={"status": old_status},
         new={"status": current.status, "reason": reason},
@@ -335,15 +302,14 @@ def booking_decide(
         )
     if approve:
         current.status = BookingStatus.CONFIRMED
-        action = "booking.confirmed"
+        action = AuditAction.BOOKING_CONFIRMED
         current.save()
     else:
         _mark_cancelled(current, actor=actor, reason=reason)
-        action = "booking.rejected"
+        action = AuditAction.BOOKING_REJECTED
     audit_record(
-        entity_type="booking",
-        entity_id=current.id,
-        action=action,
+        action,
+        current.id,
         actor=actor,
         old={"status": BookingStatus.PENDING},
         new={"status": current.status, "reason": reason},
@@ -389,11 +355,10 @@ def booking_hold_create(
             status=BookingStatus.CONFIRMED,
         )
         audit_record(
-            entity_type="booking",
-            entity_id=booking.id,
-            action="booking.event_hold_created",
+            AuditAction.BOOKING_EVENT_HOLD_CREATED,
+            booking.id,
             actor=actor,
-            new=_snapshot(booking),
+            new=snapshot(booking, AUDITED_FIELDS),
         )
         return booking
 
@@ -415,7 +380,7 @@ def booking_hold_move(
     def write() -> Booking:
         current = _lock_booking(booking.pk)
         _lock_space_path(space.id, ancestors)
-        old = _snapshot(current)
+        old = snapshot(current, AUDITED_FIELDS)
         current.space, current.start_time, current.end_time = (
             space,
             start_time,
@@ -423,12 +388,11 @@ def booking_hold_move(
         )
         current.save()
         audit_record(
-            entity_type="booking",
-            entity_id=current.id,
-            action="booking.event_hold_moved",
+            AuditAction.BOOKING_EVENT_HOLD_MOVED,
+            current.id,
             actor=actor,
             old=old,
-            new=_snapshot(current),
+            new=snapshot(current, AUDITED_FIELDS),
         )
         return current
 
@@ -443,9 +407,8 @@ def booking_hold_release(*, booking: Booking, actor: User) -> None:
         return
     _mark_cancelled(current, actor=actor, reason="event closed")
     audit_record(
-        entity_type="booking",
-        entity_id=current.id,
-        action="booking.event_hold_released",
+        AuditAction.BOOKING_EVENT_HOLD_RELEASED,
+        current.id,
         actor=actor,
         old={"status": BookingStatus.CONFIRMED},
         new={"status": current.status},

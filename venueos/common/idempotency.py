@@ -32,6 +32,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
 from django.utils import timezone
 
+from venueos.common.models import IdempotencyRecord
 from venueos.common.problems import (
     Conflict,
     IdempotencyMismatch,
@@ -103,8 +104,6 @@ def idempotent_response(
     `scope` names the operation (e.g. "bookings.create"); `payload` is what the
     client sent, compared by hash to detect a key reused for another request.
     """
-    from venueos.bookings.models import IdempotencyRecord
-
     if not key or len(key) > MAX_KEY_LENGTH:
         raise InvalidInput.field(
             "Idempotency-Key",

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from django.contrib.auth.base_user import AbstractBaseUser as User
 
 from venueos.common.problems import NotAuthenticated, PermissionDenied
-
-if TYPE_CHECKING:
-    from venueos.accounts.models import User
 
 
 def require_signed_in(user) -> User:

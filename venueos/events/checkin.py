@@ -29,6 +29,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from venueos.accounts.models import User
+from venueos.audit.actions import AuditAction
 from venueos.audit.services import audit_record
 from venueos.common.locking import bound_lock_waits
 from venueos.common.permissions import require_manager_of
@@ -171,9 +172,8 @@ def checkin_create(
     check_in.attendee_name = attendee_name  # for the gate's screen
     check_in.checked_in_at = inserted[0]
     audit_record(
-        entity_type="checkin",
-        entity_id=check_in.id,
-        action="checkin.admitted",
+        AuditAction.CHECKIN_ADMITTED,
+        check_in.id,
         actor=actor,
         new={
             "event_id": event.pk,

@@ -49,6 +49,7 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
+from venueos.audit.actions import AuditAction
 from venueos.audit.services import audit_record
 from venueos.events.models import new_ticket_code
 
@@ -164,9 +165,8 @@ def _promote(event_id, entry_id, attendee_id, quantity: int, actor):
             [registration_id, event_id, attendee_id, quantity, new_ticket_code()],
         )
     audit_record(
-        entity_type="registration",
-        entity_id=registration_id,
-        action="registration.promoted",
+        AuditAction.REGISTRATION_PROMOTED,
+        registration_id,
         actor=actor,
         new={
             "event_id": event_id,
@@ -191,9 +191,8 @@ def _drop_registered(entry_id, attendee_id, event_id, actor) -> None:
         if cursor.fetchone() is None:
             return
     audit_record(
-        entity_type="waitlist",
-        entity_id=entry_id,
-        action="waitlist.left",
+        AuditAction.WAITLIST_LEFT,
+        entry_id,
         actor=actor,
         old={"status": "waiting"},
         new={

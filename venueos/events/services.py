@@ -33,7 +33,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from venueos.accounts.models import User
-from venueos.audit.services import audit_record, changed_fields
+from venueos.audit.actions import AuditAction
+from venueos.audit.services import audit_record, changed_fields, snapshot
+from venueos.bookings import services as bookings
 from venueos.common.locking import (
     BUSY_SQLSTATES,
     bound_lock_waits,
@@ -139,12 +141,6 @@ _busy_translated = lost_race_as(
 )
 
 
-def _event_snapshot(event: Event) -> dict[str, Any]:
-    return {field: getattr(event, field) for field in EVENT_FIELDS} | {
-        "status": event.status
-    }
-
-
 def _hold_title(event: Event) -> str:
     return f"Event: {event.name}"[:200]
 
@@ -210,12 +206,6 @@ def _space_of_venue(venue: Venue, space_id) -> Space | None:
     return space
 
 
-def _hold_services():
-    from venueos.bookings import services as booking_services
-
-    return booking_services
-
-
 # --- events -----------------------------------------------------------------
 
 
@@ -269,7 +259,7 @@ def event_create(
         status=EventStatus.DRAFT,
     )
     if space is not None:
-        event.hold = _hold_services().booking_hold_create(
+        event.hold = bookings.booking_hold_create(
             space=space,
             start_time=start_at,
             end_time=end_at,
@@ -284,11 +274,10 @@ def event_create(
             raise _slug_taken(slug) from exc
         raise
     audit_record(
-        entity_type="event",
-        entity_id=event.id,
-        action="event.created",
+        AuditAction.EVENT_CREATED,
+        event.id,
         actor=actor,
-        new=_event_snapshot(event),
+        new=snapshot(event, [*EVENT_FIELDS, "status"]),
     )
     return event
 
@@ -325,7 +314,7 @@ def event_update(
     if not new:
         return event
     target_space = event.space if space is _MISSING else space
-    merged = _event_snapshot(event) | new
+    merged = snapshot(event, EVENT_FIELDS) | new
     _validate_event(
         venue=event.venue,
         space=target_space,
@@ -367,14 +356,7 @@ def event_update(
         if constraint_name(exc) == "event_slug_unique_per_org":
             raise _slug_taken(event.slug) from exc
         raise
-    audit_record(
-        entity_type="event",
-        entity_id=event.id,
-        action="event.updated",
-        actor=actor,
-        old=old,
-        new=new,
-    )
+    audit_record(AuditAction.EVENT_UPDATED, event.id, actor=actor, old=old, new=new)
     if new.get("capacity", 0) > old.get("capacity", 0):
         waitlist_promote(event_id=event.id, actor=actor)
     return event
@@ -384,7 +366,6 @@ def _sync_hold(event: Event, *, actor: User, moved: set[str]) -> None:
     """Keep the event's booking in the calendar in step with its time and space."""
     if not moved:
         return
-    bookings = _hold_services()
     if event.hold is not None and event.space is None:
         hold, event.hold = event.hold, None
         event.save(update_fields=["hold", "updated_at"])
@@ -439,11 +420,10 @@ def event_transition(*, event: Event, actor: User, status: str) -> Event:
         fields.append("hold")
     event.save(update_fields=fields)
     if hold is not None:
-        _hold_services().booking_hold_release(booking=hold, actor=actor)
+        bookings.booking_hold_release(booking=hold, actor=actor)
     audit_record(
-        entity_type="event",
-        entity_id=event.id,
-        action="event.status_changed",
+        AuditAction.EVENT_STATUS_CHANGED,
+        event.id,
         actor=actor,
         old={"status": current},
         new={"status": status},
@@ -528,9 +508,8 @@ def _insert_registration(event: Event, actor: User, quantity: int, sold: int):
     registration = Registration(event=event, attendee=actor, quantity=quantity)
     registration.save(force_insert=True)
     audit_record(
-        entity_type="registration",
-        entity_id=registration.id,
-        action="registration.created",
+        AuditAction.REGISTRATION_CREATED,
+        registration.id,
         actor=actor,
         new={
             "event_id": event.pk,
@@ -570,38 +549,6 @@ def registration_create(
     (sold,) = row
     event.tickets_sold = sold
     return _insert_registration(event, actor, quantity, sold)
-
-
-@_busy_translated
-@_translate_registration_error
-@transaction.atomic(durable=True)
-def _registration_create_for_update(
-    *, event: Event, actor: User, quantity: int = 1
-) -> Registration:
-    """The pessimistic alternative, kept only to measure against the conditional
-    UPDATE (tests/events/test_concurrency.py): every attempt, losers included,
-    takes the event row lock and waits its turn."""
-    _check_quantity(quantity)
-    bound_lock_waits()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT status, capacity, tickets_sold, start_at <= now() "
-            "FROM events_event WHERE id = %s FOR NO KEY UPDATE",
-            [event.pk],
-        )
-        row = cursor.fetchone()
-        if row is None:
-            raise NotFound("No such event.")
-        status, capacity, sold, started = row
-        refusal = _refusal(status, capacity, sold, quantity, started)
-        if refusal is not None:
-            raise refusal
-        cursor.execute(
-            "UPDATE events_event SET tickets_sold = tickets_sold + %s WHERE id = %s",
-            [quantity, event.pk],
-        )
-    event.tickets_sold = sold + quantity
-    return _insert_registration(event, actor, quantity, sold + quantity)
 
 
 @_busy_translated
@@ -659,9 +606,8 @@ def registration_cancel(*, registration: Registration, actor: User) -> Registrat
     registration.cancelled_by = actor
     event.tickets_sold = sold
     audit_record(
-        entity_type="registration",
-        entity_id=registration.id,
-        action="registration.cancelled",
+        AuditAction.REGISTRATION_CANCELLED,
+        registration.id,
         actor=actor,
         old={"status": RegistrationStatus.ACTIVE},
         new={

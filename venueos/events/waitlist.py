@@ -18,6 +18,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 
 from venueos.accounts.models import User
+from venueos.audit.actions import AuditAction
 from venueos.audit.services import audit_record
 from venueos.common.locking import bound_lock_waits, constraint_name
 from venueos.common.permissions import (
@@ -117,9 +118,8 @@ def waitlist_join(*, event: Event, actor: User, quantity: int = 1) -> WaitlistEn
         entry.seq, entry.created_at = cursor.fetchone()
     entry.position = _position(entry)
     audit_record(
-        entity_type="waitlist",
-        entity_id=entry.id,
-        action="waitlist.joined",
+        AuditAction.WAITLIST_JOINED,
+        entry.id,
         actor=actor,
         new={
             "event_id": event.pk,
@@ -157,9 +157,8 @@ def waitlist_leave(*, entry: WaitlistEntry, actor: User) -> WaitlistEntry:
         return entry
     entry.status, entry.left_at = WaitlistStatus.LEFT, row[0]
     audit_record(
-        entity_type="waitlist",
-        entity_id=entry.id,
-        action="waitlist.left",
+        AuditAction.WAITLIST_LEFT,
+        entry.id,
         actor=actor,
         old={"status": WaitlistStatus.WAITING},
         new={

@@ -32,6 +32,8 @@ from django.template.loader import render_to_string
 from django.utils.dateparse import parse_datetime
 
 from venueos.audit.models import AuditEntry
+from venueos.bookings.models import Booking
+from venueos.events.models import Registration
 
 BOOKING_NOTICES = {
     "booking.confirmed": "booking_approved",
@@ -109,8 +111,6 @@ def booking_calendar(booking, *, sequence: int) -> bytes:
 
 
 def _booking_context(entry: AuditEntry):
-    from venueos.bookings.models import Booking
-
     booking = Booking.objects.select_related("space__venue", "user").get(
         pk=entry.entity_id
     )
@@ -132,8 +132,6 @@ def _booking_context(entry: AuditEntry):
 
 
 def _registration_context(entry: AuditEntry):
-    from venueos.events.models import Registration
-
     registration = Registration.objects.select_related("event__venue", "attendee").get(
         pk=entry.entity_id
     )
@@ -162,8 +160,6 @@ def build_message(
     elif registration_id is None:
         recipient, context = _registration_context(entry)
     else:
-        from venueos.events.models import Registration
-
         registration = Registration.objects.select_related(
             "event__venue", "attendee"
         ).get(pk=registration_id)

@@ -16,6 +16,7 @@ from procrastinate import RetryStrategy
 from procrastinate.contrib.django import app
 
 from venueos.audit.models import AuditEntry
+from venueos.events.models import Registration, RegistrationStatus
 from venueos.notifications.notices import build_message, notice_for
 
 logger = logging.getLogger(__name__)
@@ -52,8 +53,6 @@ def deliver(*, entry_id: int, registration_id: str | None = None) -> None:
 @app.task(name="notifications.announce", queue=MAIL_QUEUE, retry=MAIL_RETRY)
 def announce(*, entry_id: int) -> None:
     """One job per active registration of the event, enqueued in one statement."""
-    from venueos.events.models import Registration, RegistrationStatus
-
     entry = AuditEntry.objects.get(pk=entry_id)
     registrations = Registration.objects.filter(
         event_id=entry.entity_id, status=RegistrationStatus.ACTIVE

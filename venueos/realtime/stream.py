@@ -80,7 +80,7 @@ from venueos.realtime.hub import (
     Reset,
     encode_reset,
 )
-from venueos.venues.models import Venue
+from venueos.venues.selectors import venue_get
 
 logger = logging.getLogger(__name__)
 
@@ -165,14 +165,8 @@ def _channel(request: ASGIRequest, user) -> tuple[tuple[str, str], bool]:
     name = given[0]
     value = parse_uuid(request.GET[name], name)
     if name == "venue_id":
-        organization = (
-            Venue.objects.filter(pk=value)
-            .values_list("organization_id", flat=True)
-            .first()
-        )
-        if organization is None:
-            raise NotFound("No such venue.")
-        return ("venue", str(value)), manages_organization(user, organization)
+        venue = venue_get(value, user=user)  # archived: a 404 to the public
+        return ("venue", str(value)), manages_organization(user, venue.organization_id)
     if name == "event_id":
         event = event_get(value, user=user)  # a draft is a 404 to the public
         return ("event", str(value)), manages_organization(user, event.organization_id)

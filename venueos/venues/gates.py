@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 
 from venueos.accounts.models import User
+from venueos.audit.actions import AuditAction
 from venueos.audit.services import audit_record
 from venueos.common.locking import constraint_name
 from venueos.common.permissions import require_manager_of
@@ -42,9 +43,8 @@ def gate_create(*, venue: Venue, actor: User, name: str) -> Gate:
             ) from exc
         raise
     audit_record(
-        entity_type="gate",
-        entity_id=gate.id,
-        action="gate.created",
+        AuditAction.GATE_CREATED,
+        gate.id,
         actor=actor,
         new={"venue_id": venue.id, "name": name},
     )

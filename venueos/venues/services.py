@@ -12,15 +12,18 @@ from typing import Any
 from uuid import UUID
 
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.text import slugify
 
 from venueos.accounts.models import Organization, User
 from venueos.accounts.selectors import organization_find
-from venueos.audit.services import audit_record, changed_fields
+from venueos.audit.actions import AuditAction
+from venueos.audit.services import audit_record, changed_fields, snapshot
 from venueos.common.permissions import require_manager_of, require_signed_in
 from venueos.common.problems import Conflict, InvalidInput, PermissionDenied, SlugTaken
 from venueos.common.timeutils import valid_timezone
+from venueos.venues import hooks
 from venueos.venues.addresses import clean_address
 from venueos.venues.models import (
     MAX_BOOKING_MINUTES,
@@ -54,14 +57,6 @@ SPACE_FIELDS = [
     "buffer_after_minutes",
     "parent_id",
 ]
-
-
-def _venue_snapshot(venue: Venue) -> dict[str, Any]:
-    return {field: getattr(venue, field) for field in VENUE_FIELDS}
-
-
-def _space_snapshot(space: Space) -> dict[str, Any]:
-    return {field: getattr(space, field) for field in SPACE_FIELDS}
 
 
 def _validate_policy(values: dict[str, Any]) -> None:
@@ -164,11 +159,10 @@ def venue_create(
     except IntegrityError as exc:
         raise _slug_taken(venue.slug) from exc
     audit_record(
-        entity_type="venue",
-        entity_id=venue.id,
-        action="venue.created",
+        AuditAction.VENUE_CREATED,
+        venue.id,
         actor=actor,
-        new=_venue_snapshot(venue),
+        new=snapshot(venue, VENUE_FIELDS),
     )
     return venue
 
@@ -179,13 +173,13 @@ def venue_update(*, venue: Venue, actor: User, **updates: Any) -> Venue:
     if "address" in updates:
         updates["address"] = clean_address(updates["address"])
     venue = Venue.objects.select_for_update().get(pk=venue.pk)
-    merged = _venue_snapshot(venue) | updates
+    merged = snapshot(venue, VENUE_FIELDS) | updates
     _validate_policy(merged)
     old, new = changed_fields(venue, VENUE_FIELDS, updates)
     if not new:
         return venue
     if "max_capacity" in new:
-        _refuse_capacity_below_events(venue, new["max_capacity"])
+        hooks.venue_capacity_lowering(venue=venue, max_capacity=new["max_capacity"])
     if (
         "slug" in new
         and Venue.objects.filter(
@@ -202,35 +196,8 @@ def venue_update(*, venue: Venue, actor: User, **updates: Any) -> Venue:
             venue.save()
     except IntegrityError as exc:
         raise _slug_taken(venue.slug) from exc
-    audit_record(
-        entity_type="venue",
-        entity_id=venue.id,
-        action="venue.updated",
-        actor=actor,
-        old=old,
-        new=new,
-    )
+    audit_record(AuditAction.VENUE_UPDATED, venue.id, actor=actor, old=old, new=new)
     return venue
-
-
-def _refuse_capacity_below_events(venue: Venue, max_capacity: int) -> None:
-    """An event never holds more people than its venue (design.md §2)."""
-    from venueos.events.models import Event, EventStatus
-
-    largest = (
-        Event.objects.filter(venue=venue, capacity__gt=max_capacity)
-        .exclude(status=EventStatus.CLOSED)
-        .order_by("-capacity")
-        .values_list("capacity", flat=True)
-        .first()
-    )
-    if largest is not None:
-        raise Conflict(
-            f"An open event of this venue has {largest} places; lower its capacity "
-            "or close it before lowering max_capacity below that.",
-            slug="capacity-below-events",
-            title="Capacity below events",
-        )
 
 
 @transaction.atomic
@@ -240,12 +207,7 @@ def venue_archive(*, venue: Venue, actor: User) -> Venue:
     if venue.archived_at is None:
         venue.archived_at = timezone.now()
         venue.save(update_fields=["archived_at", "updated_at"])
-        audit_record(
-            entity_type="venue",
-            entity_id=venue.id,
-            action="venue.archived",
-            actor=actor,
-        )
+        audit_record(AuditAction.VENUE_ARCHIVED, venue.id, actor=actor)
     return venue
 
 
@@ -349,11 +311,10 @@ def space_create(
     except IntegrityError as exc:
         raise _translate_tree_error(exc) from exc
     audit_record(
-        entity_type="space",
-        entity_id=space.id,
-        action="space.created",
+        AuditAction.SPACE_CREATED,
+        space.id,
         actor=actor,
-        new=_space_snapshot(space),
+        new=snapshot(space, SPACE_FIELDS),
     )
     return space
 
@@ -392,7 +353,7 @@ def space_update(
     if not new:
         return space
     if "parent_id" in new:
-        _refuse_move_with_future_bookings(space)
+        hooks.space_moving(space=space)
     for field, value in new.items():
         setattr(space, field, value)
     try:
@@ -400,30 +361,8 @@ def space_update(
             space.save()
     except IntegrityError as exc:
         raise _translate_tree_error(exc) from exc
-    audit_record(
-        entity_type="space",
-        entity_id=space.id,
-        action="space.updated",
-        actor=actor,
-        old=old,
-        new=new,
-    )
+    audit_record(AuditAction.SPACE_UPDATED, space.id, actor=actor, old=old, new=new)
     return space
-
-
-def _refuse_move_with_future_bookings(space: Space) -> None:
-    """Active bookings hold claims on the ancestors they had when made; moving a
-    subtree that still has future bookings would leave those claims on the old
-    ancestors, so the move is refused until the bookings are moved or ended."""
-    from venueos.bookings.selectors import subtree_has_active_future_bookings
-
-    if subtree_has_active_future_bookings(space.id):
-        raise Conflict(
-            "This space (or a space inside it) has upcoming bookings; move or cancel "
-            "them before moving the space to another parent.",
-            slug="space-has-bookings",
-            title="Space has bookings",
-        )
 
 
 @transaction.atomic
@@ -435,22 +374,18 @@ def space_delete(*, space: Space, actor: User) -> None:
             slug="space-has-children",
             title="Space has children",
         )
-    from venueos.bookings.selectors import space_has_bookings
-
-    if space_has_bookings(space.id):
+    space_id, old = space.id, snapshot(space, SPACE_FIELDS)
+    try:
+        space.delete()
+    except ProtectedError as exc:
+        # Bookings and events keep their space (on_delete=PROTECT); the
+        # collector refuses before deleting anything.
         raise Conflict(
             "This space has bookings; mark it not bookable instead of deleting it.",
             slug="space-has-bookings",
             title="Space has bookings",
-        )
-    audit_record(
-        entity_type="space",
-        entity_id=space.id,
-        action="space.deleted",
-        actor=actor,
-        old=_space_snapshot(space),
-    )
-    space.delete()
+        ) from exc
+    audit_record(AuditAction.SPACE_DELETED, space_id, actor=actor, old=old)
 
 
 @transaction.atomic
@@ -489,9 +424,8 @@ def opening_hours_replace(
         for w, o, c in sorted(intervals)
     )
     audit_record(
-        entity_type="venue",
-        entity_id=venue.id,
-        action="venue.opening_hours_changed",
+        AuditAction.VENUE_OPENING_HOURS_CHANGED,
+        venue.id,
         actor=actor,
         old={"opening_hours": old},
         new={"opening_hours": sorted(intervals)},
@@ -531,9 +465,8 @@ def closure_create(
         reason=reason,
     )
     audit_record(
-        entity_type="venue",
-        entity_id=venue.id,
-        action="venue.closure_created",
+        AuditAction.VENUE_CLOSURE_CREATED,
+        venue.id,
         actor=actor,
         new={
             "closure_id": closure.id,
@@ -550,9 +483,8 @@ def closure_create(
 def closure_delete(*, closure: Closure, actor: User) -> None:
     require_manager_of(actor, closure.venue.organization_id)
     audit_record(
-        entity_type="venue",
-        entity_id=closure.venue_id,
-        action="venue.closure_deleted",
+        AuditAction.VENUE_CLOSURE_DELETED,
+        closure.venue_id,
         actor=actor,
         old={
             "closure_id": closure.id,

@@ -33,9 +33,6 @@ class Migration(migrations.Migration):
             "SET CONSTRAINTS ALL IMMEDIATE",
             migrations.RunSQL.noop,
         ),
-        # Deferred triggers (the live stream's change log) queued by the backfill
-        # must fire before the table can be altered in the same transaction.
-        migrations.RunSQL("SET CONSTRAINTS ALL IMMEDIATE", migrations.RunSQL.noop),
         migrations.AlterField(
             model_name='registration',
             name='code',
