@@ -102,7 +102,7 @@ class Booking(models.Model):
     # status): written only by a BEFORE trigger (migration 0005), whatever the
     # application sends; iCalendar feeds give it as SEQUENCE.
     sequence = models.PositiveIntegerField(default=0, editable=False)
-    # Referenced by (venue_id, series_id): migration 0006 (docs/scaling.md §3).
+    # Referenced by (venue_id, series_id): migration 0008 (docs/scaling.md §3).
     series = models.ForeignKey(
         BookingSeries,
         null=True,
@@ -163,7 +163,7 @@ class BookingClaim(models.Model):
 
     Sharded by venue like its booking (docs/scaling.md §3): keyed by
     (venue_id, id), its booking referenced by (venue_id, booking_id), the venue
-    filled from the booking (migration 0006)."""
+    filled from the booking (migration 0008)."""
 
     id = models.BigAutoField(primary_key=True)
     venue = models.ForeignKey(Venue, on_delete=models.PROTECT, related_name="+")

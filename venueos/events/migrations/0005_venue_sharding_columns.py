@@ -1,4 +1,4 @@
-"""Ready to shard by venue, part 1 (then events 0006, bookings 0006 and 0007,
+"""Ready to shard by venue, part 1 (then events 0006, bookings 0007 and 0008,
 events 0007): see docs/scaling.md §3. Columns and their values first, in a
 transaction of their own, so that the triggers the backfill queues have run
 before the next migrations alter these tables.
@@ -69,7 +69,7 @@ def _venue(null: bool) -> models.ForeignKey:
 class Migration(migrations.Migration):
     dependencies = [
         ("events", "0004_waitlist_and_checkins"),
-        ("bookings", "0005_booking_sequence"),
+        ("bookings", "0006_idempotencyrecord_moved_to_common"),
         ("accounts", "0002_organization_booking_retention"),
     ]
 

@@ -83,7 +83,7 @@ ALTER TABLE events_event ADD CONSTRAINT events_event_hold_id_key UNIQUE (hold_id
 class Migration(migrations.Migration):
     dependencies = [
         ("events", "0006_venue_sharding_prepare"),
-        ("bookings", "0007_venue_sharding"),
+        ("bookings", "0008_venue_sharding"),
     ]
 
     operations = [migrations.RunSQL(SQL, REVERSE)]

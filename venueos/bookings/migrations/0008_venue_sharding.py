@@ -94,7 +94,7 @@ def _venue(null: bool) -> models.ForeignKey:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("bookings", "0006_venue_sharding_columns"),
+        ("bookings", "0007_venue_sharding_columns"),
         ("events", "0006_venue_sharding_prepare"),
     ]
 

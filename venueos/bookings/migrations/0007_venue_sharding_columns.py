@@ -1,10 +1,10 @@
 """Ready to shard by venue: claims get their booking's venue, in a
-transaction of their own (see bookings 0007)."""
+transaction of their own (see bookings 0008)."""
 
 import django.db.models.deletion
 from django.db import migrations, models
 
-# Deferred triggers fire at once; bookings 0007 alters this table.
+# Deferred triggers fire at once; bookings 0008 alters this table.
 BACKFILL = """
 SET CONSTRAINTS ALL IMMEDIATE;
 UPDATE bookings_bookingclaim claim SET venue_id = booking.venue_id
@@ -22,7 +22,7 @@ def _venue(null: bool) -> models.ForeignKey:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("bookings", "0005_booking_sequence"),
+        ("bookings", "0006_idempotencyrecord_moved_to_common"),
         ("events", "0006_venue_sharding_prepare"),
     ]
 
