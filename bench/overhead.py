@@ -1,7 +1,7 @@
 """What the per-request metrics and log line cost: a trivial endpoint served by
 this working copy and by a reference commit without them, alternated.
 
-    .venv/bin/python -m bench.overhead [--base main] [--seconds 10] [--rounds 2]
+    .venv/bin/python -m bench.overhead [--base REV] [--seconds 10] [--rounds 2]
 
 Both run `venueos serve` (2 workers, the default) from this virtual
 environment on a throw-away embedded PostgreSQL; the reference commit's code
@@ -119,7 +119,8 @@ def in_process(calls: int = 20000) -> tuple[float, float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--base", default="main")
+    # The last commit of main before the metrics and log middleware came in.
+    parser.add_argument("--base", default="789bb67")
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument(

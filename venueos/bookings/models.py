@@ -102,12 +102,14 @@ class Booking(models.Model):
     # status): written only by a BEFORE trigger (migration 0005), whatever the
     # application sends; iCalendar feeds give it as SEQUENCE.
     sequence = models.PositiveIntegerField(default=0, editable=False)
+    # Referenced by (venue_id, series_id): migration 0008 (docs/scaling.md §3).
     series = models.ForeignKey(
         BookingSeries,
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="bookings",
+        db_constraint=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -157,11 +159,16 @@ class Booking(models.Model):
 
 
 class BookingClaim(models.Model):
-    """Written and removed only by the database trigger on bookings_booking."""
+    """Written and removed only by the database trigger on bookings_booking.
+
+    Sharded by venue like its booking (docs/scaling.md §3): keyed by
+    (venue_id, id), its booking referenced by (venue_id, booking_id), the venue
+    filled from the booking (migration 0008)."""
 
     id = models.BigAutoField(primary_key=True)
+    venue = models.ForeignKey(Venue, on_delete=models.PROTECT, related_name="+")
     booking = models.ForeignKey(
-        Booking, on_delete=models.CASCADE, related_name="claims"
+        Booking, on_delete=models.CASCADE, related_name="claims", db_constraint=False
     )
     space = models.ForeignKey(Space, on_delete=models.CASCADE, related_name="+")
     exclusive = models.BooleanField()

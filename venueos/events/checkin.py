@@ -2,7 +2,7 @@
 
 Invariant held by PostgreSQL: `checkin_registration_unique`, at most one
 check-in row per registration. A scan is one `INSERT … ON CONFLICT
-(registration_id) DO NOTHING`: two gates scanning the same code at the same
+(venue_id, registration_id) DO NOTHING`: two gates scanning the same code at the same
 instant both try to insert, the unique index makes the second wait for the
 first and then insert nothing, so exactly one gets a 201 and the other a 409
 that names the first gate and time.
@@ -149,14 +149,15 @@ def checkin_create(
         cursor.execute(
             """
             INSERT INTO events_checkin
-                (id, registration_id, event_id, gate_id, quantity, checked_in_at,
-                 checked_in_by_id)
-            VALUES (%s, %s, %s, %s, %s, now(), %s)
-            ON CONFLICT (registration_id) DO NOTHING
+                (id, venue_id, registration_id, event_id, gate_id, quantity,
+                 checked_in_at, checked_in_by_id)
+            VALUES (%s, %s, %s, %s, %s, %s, now(), %s)
+            ON CONFLICT (venue_id, registration_id) DO NOTHING
             RETURNING checked_in_at
             """,
             [
                 check_in.id,
+                event.venue_id,
                 registration_id,
                 event.pk,
                 gate.pk if gate else None,

@@ -5,8 +5,12 @@ Invariants held by PostgreSQL (see migrations):
   `tickets_sold` with one conditional UPDATE (services.registration_create), so
   a sale either fits or changes nothing; lowering the capacity below what is
   sold fails on this CHECK.
-- `event_ends_after_start`, `event_capacity_positive`, `event_status_valid`,
-  `event_slug_unique_per_org`.
+- `event_ends_after_start`, `event_capacity_positive`, `event_status_valid`;
+  `event_slug_unique_per_org` on `EventSlug`, kept by a trigger.
+- Ready to be sharded by venue (migrations 0005, 0006; docs/scaling.md §3):
+  events, registrations, waiting-list entries and check-ins are keyed by
+  (venue_id, id), every unique rule includes venue_id, and they reference one
+  another by (venue_id, …).
 - `event_space_in_venue` (migration 0002): an event's space lies in its venue
   (composite foreign key to venues_space (id, venue_id)).
 - `registration_one_active_per_attendee`: at most one active registration per
@@ -72,12 +76,16 @@ class Event(models.Model):
         related_name="events",
     )
     # The booking that keeps the event's space free in the calendar.
+    # One event per hold: unique with the venue and referenced by (venue_id,
+    # hold_id) in the database (migration 0006); Django's own unique index on
+    # hold_id alone is replaced there.
     hold = models.OneToOneField(
         "bookings.Booking",
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="event",
+        db_constraint=False,
     )
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100)
@@ -97,9 +105,6 @@ class Event(models.Model):
     class Meta:
         ordering = ["start_at", "id"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["organization", "slug"], name="event_slug_unique_per_org"
-            ),
             models.CheckConstraint(
                 condition=Q(end_at__gt=F("start_at")), name="event_ends_after_start"
             ),
@@ -152,10 +157,41 @@ class Event(models.Model):
         return self.status
 
 
+class EventSlug(models.Model):
+    """An event's slug, unique per organization (`event_slug_unique_per_org`),
+    kept only by the trigger on events_event (migration 0005) in the event's
+    transaction: a rule across the organization's venues cannot be an index of
+    the venue-sharded events table (a reference table under Citus,
+    docs/scaling.md §3)."""
+
+    id = models.BigAutoField(primary_key=True)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+"
+    )
+    slug = models.SlugField(max_length=100)
+    event_id = models.UUIDField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "slug"], name="event_slug_unique_per_org"
+            )
+        ]
+
+    def __str__(self):
+        return self.slug
+
+
 class Registration(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # The event's venue (filled from the event when an insert leaves it out):
+    # registrations live on the event's shard, docs/scaling.md §3.
+    venue = models.ForeignKey(Venue, on_delete=models.PROTECT, related_name="+")
     event = models.ForeignKey(
-        Event, on_delete=models.PROTECT, related_name="registrations"
+        Event,
+        on_delete=models.PROTECT,
+        related_name="registrations",
+        db_constraint=False,
     )
     attendee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -184,11 +220,13 @@ class Registration(models.Model):
         ordering = ["created_at", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["event", "attendee"],
+                fields=["venue", "event", "attendee"],
                 condition=Q(status="active"),
                 name="registration_one_active_per_attendee",
             ),
-            models.UniqueConstraint(fields=["code"], name="registration_code_unique"),
+            models.UniqueConstraint(
+                fields=["venue", "code"], name="registration_code_unique"
+            ),
             models.CheckConstraint(
                 condition=Q(quantity__gte=1)
                 & Q(quantity__lte=MAX_REGISTRATION_QUANTITY),
@@ -233,8 +271,12 @@ class WaitlistEntry(models.Model):
     queue, first come first served."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    venue = models.ForeignKey(Venue, on_delete=models.PROTECT, related_name="+")
     event = models.ForeignKey(
-        Event, on_delete=models.PROTECT, related_name="waitlist_entries"
+        Event,
+        on_delete=models.PROTECT,
+        related_name="waitlist_entries",
+        db_constraint=False,
     )
     attendee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -245,6 +287,8 @@ class WaitlistEntry(models.Model):
     status = models.CharField(
         max_length=16, choices=WaitlistStatus.choices, default=WaitlistStatus.WAITING
     )
+    # Unique with the venue in the database (migration 0006), as is the
+    # registration below; Django's single-column unique indexes are replaced.
     seq = models.BigIntegerField(unique=True, editable=False)
     registration = models.OneToOneField(
         Registration,
@@ -252,6 +296,7 @@ class WaitlistEntry(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="waitlist_entry",
+        db_constraint=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
     promoted_at = models.DateTimeField(null=True, blank=True)
@@ -262,7 +307,7 @@ class WaitlistEntry(models.Model):
         verbose_name_plural = "waiting list entries"
         constraints = [
             models.UniqueConstraint(
-                fields=["event", "attendee"],
+                fields=["venue", "event", "attendee"],
                 condition=Q(status="waiting"),
                 name="waitlist_one_waiting_per_attendee",
             ),
@@ -303,10 +348,17 @@ class CheckIn(models.Model):
     (`checkin_registration_unique`), whatever the number of gates scanning."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    venue = models.ForeignKey(Venue, on_delete=models.PROTECT, related_name="+")
+    # Unique with the venue in the database (`checkin_registration_unique`).
     registration = models.OneToOneField(
-        Registration, on_delete=models.PROTECT, related_name="check_in"
+        Registration,
+        on_delete=models.PROTECT,
+        related_name="check_in",
+        db_constraint=False,
     )
-    event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="check_ins")
+    event = models.ForeignKey(
+        Event, on_delete=models.PROTECT, related_name="check_ins", db_constraint=False
+    )
     gate = models.ForeignKey(
         "venues.Gate",
         null=True,
@@ -328,7 +380,7 @@ class CheckIn(models.Model):
         ordering = ["checked_in_at", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["registration"], name="checkin_registration_unique"
+                fields=["venue", "registration"], name="checkin_registration_unique"
             ),
         ]
         indexes = [
