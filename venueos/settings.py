@@ -80,6 +80,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "venueos.common.middleware.RequestContextMiddleware",
+    "venueos.common.middleware.RejectOversizeBodyMiddleware",
     "venueos.common.middleware.RejectNulInQueryMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -50,6 +50,38 @@ class RequestContextMiddleware:
         return response
 
 
+def _is_api(request) -> bool:
+    return request.path.startswith(("/api/", "/health/"))
+
+
+class RejectOversizeBodyMiddleware:
+    """A declared body over `DATA_UPLOAD_MAX_MEMORY_SIZE` is refused before any
+    code reads it: 413, problem+json for the API. (Django would raise
+    RequestDataTooBig wherever the body is first read, answered as an HTML
+    400; a body with no Content-Length is capped by the JSON parser.)"""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.conf import settings
+
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if limit is not None and length > limit:
+            from django.http import HttpResponse
+
+            from venueos.common.problems import PayloadTooLarge, problem_json_response
+
+            if _is_api(request):
+                return problem_json_response(PayloadTooLarge.for_limit(limit))
+            return HttpResponse("Request body too large.", status=413)
+        return self.get_response(request)
+
+
 class RejectNulInQueryMiddleware:
     """A NUL character in the query string can reach no database column; refuse
     it before any view turns it into a query (400, problem+json for the API)."""
@@ -66,7 +98,7 @@ class RejectNulInQueryMiddleware:
 
             from venueos.common.problems import InvalidInput, problem_json_response
 
-            if request.path.startswith(("/api/", "/health/")):
+            if _is_api(request):
                 return problem_json_response(
                     InvalidInput("Query parameters may not contain the NUL character.")
                 )
