@@ -99,6 +99,9 @@ def _serve(host: str, port: int, workers: int, server) -> int:
             port=port,
             workers=workers,
             lifespan="off",
+            # The client address is the socket's; X-Forwarded-For is believed
+            # only through VENUEOS_TRUSTED_PROXIES (common/middleware.py).
+            proxy_headers=False,
             log_level=os.environ.get("VENUEOS_SERVER_LOG_LEVEL", "warning"),
             access_log=False,
         )

@@ -157,10 +157,10 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "venueos.common.problems.problem_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # Sign-up and token creation are always throttled (password guessing);
-    # a global per-client rate is opt-in, as it costs a cache round trip on
-    # every request (use REDIS_URL so that workers share the counters).
+    # a global per-client rate is opt-in, as it costs a counter round trip on
+    # every request. Counters are shared by every process (throttling.py).
     "DEFAULT_THROTTLE_CLASSES": [
-        f"rest_framework.throttling.{name}RateThrottle"
+        f"venueos.common.throttling.{name}RateThrottle"
         for name, variable in (
             ("Anon", "VENUEOS_THROTTLE_ANON"),
             ("User", "VENUEOS_THROTTLE_USER"),
@@ -200,8 +200,14 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# How many reverse proxies stand in front of the app, each appending to
+# X-Forwarded-For; 0 (the default) believes only the socket's address. Used by
+# the throttles and the audit log (common/middleware.py: client_ip).
+VENUEOS_TRUSTED_PROXIES = int(os.environ.get("VENUEOS_TRUSTED_PROXIES", "0"))
+
+REDIS_URL = os.environ.get("REDIS_URL") or None
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-if os.environ.get("REDIS_URL"):
+if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",

@@ -5,6 +5,7 @@ service signature."""
 from __future__ import annotations
 
 import contextvars
+import ipaddress
 import re
 import uuid
 from dataclasses import dataclass
@@ -24,8 +25,35 @@ current_request: contextvars.ContextVar[RequestContext | None] = contextvars.Con
 )
 
 
+def _valid_ip(value: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        return None
+
+
 def client_ip(meta: dict) -> str | None:
-    return meta.get("REMOTE_ADDR") or None
+    """The client's address: the socket's peer, unless the deployment says
+    (`VENUEOS_TRUSTED_PROXIES = n`) that n reverse proxies stand in front, each
+    appending the address it saw to `X-Forwarded-For`. Then the n-th entry from
+    the right is the one the outermost trusted proxy saw; anything left of it
+    is the client's own claim and never believed."""
+    from django.conf import settings
+
+    remote = _valid_ip(meta.get("REMOTE_ADDR") or "")
+    trusted = getattr(settings, "VENUEOS_TRUSTED_PROXIES", 0)
+    if trusted <= 0:
+        return remote
+    forwarded = [
+        hop.strip()
+        for hop in meta.get("HTTP_X_FORWARDED_FOR", "").split(",")
+        if hop.strip()
+    ]
+    if not forwarded:
+        return remote
+    # The last trusted proxy is the socket peer; it appended the hop before it.
+    hops = forwarded[-trusted:]
+    return _valid_ip(hops[0]) or remote
 
 
 class RequestContextMiddleware:

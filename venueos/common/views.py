@@ -1,8 +1,12 @@
+import logging
+
 from django.db import connection
 from django.http import HttpResponse, HttpResponseNotFound, JsonResponse
 from django.views.decorators.http import require_GET
 
 from venueos.common.problems import NotFound, Problem, problem_json_response
+
+logger = logging.getLogger(__name__)
 
 
 def _is_api(request) -> bool:
@@ -40,9 +44,12 @@ def health_ready(request):
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-    except Exception as exc:  # any database failure means not ready
+    except Exception:  # any database failure means not ready
+        # The error text can name hosts, roles and settings: it goes to the
+        # log with the request id, never to an anonymous caller.
+        logger.exception("readiness check: the database is unavailable")
         return JsonResponse(
-            {"status": "unavailable", "failing": {"database": str(exc)[:200]}},
+            {"status": "unavailable", "failing": {"database": "unavailable"}},
             status=503,
         )
     return JsonResponse({"status": "ok", "checks": {"database": "ok"}})
