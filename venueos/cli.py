@@ -1,4 +1,5 @@
-"""The `venueos` command: run, serve, migrate, createuser, demo, check, db, manage.
+"""The `venueos` command: run, serve, migrate, createuser, demo, check, purge, db,
+manage.
 
 Unless `DATABASE_URL` is set, every sub-command uses the working copy's
 embedded PostgreSQL (starting it if needed), so `venueos createuser` run beside
@@ -82,6 +83,21 @@ def cmd_check(args) -> int:
     if problems:
         return 1
     print("ok: no overlapping active bookings on related spaces, no oversold event")
+    return 0
+
+
+def cmd_purge(args) -> int:
+    """Housekeeping for a scheduled job (cron, a systemd timer, a task queue)."""
+    _setup_django()
+    from venueos.common.idempotency import idempotency_records_purge
+    from venueos.common.throttling import rate_counters_purge
+
+    records = idempotency_records_purge()
+    counters = rate_counters_purge()
+    print(
+        f"purged {records} idempotency record(s) older than 24 h, "
+        f"{counters} rate counter(s) of ended windows"
+    )
     return 0
 
 
@@ -210,6 +226,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("check", help="verify integrity invariants").set_defaults(
         handler=cmd_check
     )
+
+    sub.add_parser(
+        "purge",
+        help="delete idempotency records older than 24 h and ended rate windows",
+    ).set_defaults(handler=cmd_purge)
 
     db = sub.add_parser(
         "db", help="print the database URL; --stop stops the embedded server"

@@ -205,6 +205,11 @@ SPECTACULAR_SETTINGS = {
 # the throttles and the audit log (common/middleware.py: client_ip).
 VENUEOS_TRUSTED_PROXIES = int(os.environ.get("VENUEOS_TRUSTED_PROXIES", "0"))
 
+# Optional: no API token of any user lives longer than this many days (tokens
+# made earlier included). Unset, a token lives until it is revoked or reaches
+# the expiry its owner chose.
+VENUEOS_TOKEN_MAX_AGE_DAYS = int(os.environ.get("VENUEOS_TOKEN_MAX_AGE_DAYS") or 0)
+
 REDIS_URL = os.environ.get("REDIS_URL") or None
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 if REDIS_URL:

@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -121,6 +122,9 @@ def token_create(
             title="Invalid credentials",
         )
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    max_age = settings.VENUEOS_TOKEN_MAX_AGE_DAYS
+    if max_age:
+        expires_in_days = min(expires_in_days or max_age, max_age)
     expires_at = (
         timezone.now() + timedelta(days=expires_in_days) if expires_in_days else None
     )

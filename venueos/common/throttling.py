@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
@@ -67,6 +68,14 @@ def hit(scope: str, ident: str, rate: str) -> float | None:
     if count <= limit:
         return None
     return window_start + period - now
+
+
+def rate_counters_purge() -> int:
+    """Delete the counters of windows that have ended; returns how many."""
+    from venueos.common.models import RateCounter
+
+    deleted, _ = RateCounter.objects.filter(expires_at__lt=timezone.now()).delete()
+    return deleted
 
 
 class SharedRateThrottle(BaseThrottle):
