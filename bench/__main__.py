@@ -28,6 +28,7 @@ import json
 import os
 import platform
 import resource
+import secrets
 import shutil
 import signal
 import socket
@@ -1038,7 +1039,10 @@ def main(argv=None) -> int:
         log(f"mode {args.mode}: embedded PostgreSQL in {data_dir}")
         server = embedded.start(data_dir, throwaway=True)
         env = dict(
-            os.environ, DATABASE_URL=server.url, VENUEOS_FAST_PASSWORD_HASHER="1"
+            os.environ,
+            DATABASE_URL=server.url,
+            VENUEOS_FAST_PASSWORD_HASHER="1",
+            VENUEOS_SECRET_KEY=secrets.token_urlsafe(50),
         )
         run([str(BIN / "venueos"), "migrate"], env, capture_output=True)
         log(

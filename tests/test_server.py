@@ -33,7 +33,12 @@ def server():
     params = connection.settings_dict
     url = f"postgresql://{params['USER']}@{params['HOST']}:{params['PORT']}/{params['NAME']}"
     port = _free_port()
-    env = dict(os.environ, DATABASE_URL=url, VENUEOS_WORKERS="1")
+    env = dict(
+        os.environ,
+        DATABASE_URL=url,
+        VENUEOS_WORKERS="1",
+        VENUEOS_SECRET_KEY="test-" + "k" * 50,
+    )
     process = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "venueos"),

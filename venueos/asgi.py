@@ -17,10 +17,18 @@ any, are to be routed to Django's ASGI handler here.
 import os
 
 from a2wsgi import WSGIMiddleware
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "venueos.settings")
 
+django_application = get_wsgi_application()
+if settings.SECRET_KEY == settings.BUILTIN_SECRET_KEY:
+    raise ImproperlyConfigured(
+        "Refusing to serve with the built-in SECRET_KEY: set VENUEOS_SECRET_KEY."
+    )
+
 application = WSGIMiddleware(
-    get_wsgi_application(), workers=int(os.environ.get("VENUEOS_MAX_CONCURRENCY", "6"))
+    django_application, workers=int(os.environ.get("VENUEOS_MAX_CONCURRENCY", "6"))
 )

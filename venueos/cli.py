@@ -13,7 +13,9 @@ import os
 import sys
 
 
-def _setup_django(*, stop_on_exit: bool = False):
+def _setup_django():
+    """Django against DATABASE_URL or the embedded server; returns the embedded
+    server (None when DATABASE_URL is set)."""
     from venueos import embedded
 
     server = embedded.ensure_database_url()
@@ -21,7 +23,7 @@ def _setup_django(*, stop_on_exit: bool = False):
     import django
 
     django.setup()
-    return server if (server and server.started_here and stop_on_exit) else None
+    return server
 
 
 def _migrate(verbosity: int = 1) -> None:
@@ -102,7 +104,20 @@ def cmd_purge(args) -> int:
 
 
 def _serve(host: str, port: int, workers: int, server) -> int:
+    """Serve until stopped; stops the embedded server if this call started it."""
     import uvicorn
+    from django.conf import settings
+
+    if settings.SECRET_KEY == settings.BUILTIN_SECRET_KEY:
+        print(
+            "error: refusing to serve with the built-in SECRET_KEY; set "
+            "VENUEOS_SECRET_KEY (e.g. python3 -c 'import secrets; "
+            "print(secrets.token_urlsafe(50))')",
+            file=sys.stderr,
+        )
+        return 2
+    if server is not None and not server.started_here:
+        server = None  # someone else's server: leave it running
 
     # Each worker runs at most VENUEOS_MAX_CONCURRENCY requests at once (see
     # asgi.py); its connection pool holds that many connections plus spares.
@@ -131,22 +146,26 @@ def _serve(host: str, port: int, workers: int, server) -> int:
 
 
 def cmd_serve(args) -> int:
-    server = _setup_django(stop_on_exit=True)
+    server = _setup_django()
     return _serve(args.host, args.port, args.workers, server)
 
 
 def cmd_run(args) -> int:
-    """What `make run` does: database, migrations, demo data once, then serve."""
-    server = _setup_django(stop_on_exit=True)
+    """What `make run` does: database, migrations, demo data once, then serve.
+
+    The demo accounts (with published passwords) go only into the embedded
+    default database, or anywhere when asked with --demo."""
+    server = _setup_django()
+    with_demo = server is not None or args.demo
     try:
         _migrate(verbosity=0)
         from venueos.demo import DEMO_LOGINS, demo_present, load_demo
 
-        if not demo_present():
+        if with_demo and not demo_present():
             load_demo()
             print("loaded the demo data")
     except BaseException:
-        if server is not None:
+        if server is not None and server.started_here:
             from venueos import embedded
 
             embedded.stop(server.data_dir)
@@ -156,9 +175,10 @@ def cmd_run(args) -> int:
     print(f"  API       {base}/api/v1/venues/")
     print(f"  API docs  {base}/api/docs/   (OpenAPI: {base}/api/schema/)")
     print(f"  Admin     {base}/admin/")
-    print("  Demo logins (e-mail / password):")
-    for role, email, password in DEMO_LOGINS:
-        print(f"    {role:9} {email:28} {password}")
+    if with_demo:
+        print("  Demo logins (e-mail / password):")
+        for role, email, password in DEMO_LOGINS:
+            print(f"    {role:9} {email:28} {password}")
     print(flush=True)
     return _serve(args.host, args.port, args.workers, server)
 
@@ -203,6 +223,12 @@ def build_parser() -> argparse.ArgumentParser:
         )
         command.add_argument("--workers", type=int, default=default_workers)
         command.set_defaults(handler=handler)
+        if name == "run":
+            command.add_argument(
+                "--demo",
+                action="store_true",
+                help="load the demo accounts into a DATABASE_URL database too",
+            )
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(
         handler=cmd_migrate

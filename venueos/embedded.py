@@ -14,10 +14,13 @@ the unprivileged system user `embedded_postgres` (created on first use).
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import socket
 import subprocess
+import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,6 +57,32 @@ def project_home() -> Path:
     if configured:
         return Path(configured).resolve()
     return Path(__file__).resolve().parent.parent / ".venueos"
+
+
+def _private_file(path: Path, make: Callable[[], str]) -> str:
+    """The stripped content of `path`, created with `make()` (mode 0600) the
+    first time. O_EXCL makes concurrent first calls agree on one value."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):  # another process may be writing it right now
+            value = path.read_text().strip()
+            if value:
+                return value
+            time.sleep(0.1)
+        raise RuntimeError(f"{path} is empty") from None
+    value = make()
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(value + "\n")
+    return value
+
+
+def secret_key() -> str:
+    """The working copy's own Django SECRET_KEY, generated on first use."""
+    return _private_file(
+        project_home() / "secret_key", lambda: secrets.token_urlsafe(50)
+    )
 
 
 def default_data_dir() -> Path:
@@ -231,9 +260,13 @@ def stop(data_dir: Path | None = None, *, remove: bool = False) -> None:
 
 
 def ensure_database_url(*, throwaway: bool = False) -> EmbeddedServer | None:
-    """Point `DATABASE_URL` at the embedded server unless it is already set."""
+    """Point `DATABASE_URL` at the embedded server unless it is already set.
+
+    The embedded demo also gets the working copy's generated SECRET_KEY
+    unless one is configured."""
     if os.environ.get("DATABASE_URL"):
         return None
+    os.environ.setdefault("VENUEOS_SECRET_KEY", secret_key())
     server = start(
         preferred_port=int(os.environ.get("VENUEOS_PG_PORT", "54329")),
         throwaway=throwaway,

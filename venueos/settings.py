@@ -12,7 +12,10 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 
 def _env_bool(name: str, default: bool) -> bool:
-    return os.environ.get(name, str(default)).lower() in {"1", "true", "yes", "on"}
+    value = os.environ.get(name)
+    if not value:
+        return default
+    return value.lower() in {"1", "true", "yes", "on"}
 
 
 def _database_from_url(url: str) -> dict:
@@ -44,13 +47,30 @@ def _database_from_url(url: str) -> dict:
     }
 
 
-SECRET_KEY = os.environ.get(
-    "VENUEOS_SECRET_KEY", "dev-only-insecure-key-set-VENUEOS_SECRET_KEY-in-production"
-)
+# Good only for tests and one-off management commands: `venueos serve` and the
+# ASGI application refuse to start with it (the embedded demo generates its
+# own key in .venueos/secret_key, see embedded.py).
+BUILTIN_SECRET_KEY = "dev-only-insecure-key-set-VENUEOS_SECRET_KEY-in-production"
+SECRET_KEY = os.environ.get("VENUEOS_SECRET_KEY") or BUILTIN_SECRET_KEY
 DEBUG = _env_bool("VENUEOS_DEBUG", False)
 ALLOWED_HOSTS = os.environ.get(
     "VENUEOS_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver"
 ).split(",")
+
+# HTTPS hardening, off by default because `make run` serves plain HTTP on
+# 127.0.0.1. VENUEOS_HTTPS=1 turns every part on; each can be set on its own.
+_HTTPS = _env_bool("VENUEOS_HTTPS", False)
+SECURE_SSL_REDIRECT = _env_bool("VENUEOS_SSL_REDIRECT", _HTTPS)
+# Load balancers probe health over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^health/"]
+SESSION_COOKIE_SECURE = _env_bool("VENUEOS_SECURE_COOKIES", _HTTPS)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_HSTS_SECONDS = int(
+    os.environ.get("VENUEOS_HSTS_SECONDS") or (31_536_000 if _HTTPS else 0)
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("VENUEOS_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = _env_bool("VENUEOS_HSTS_PRELOAD", False)
+
 CSRF_TRUSTED_ORIGINS = [
     origin
     for origin in os.environ.get("VENUEOS_CSRF_TRUSTED_ORIGINS", "").split(",")
@@ -204,6 +224,9 @@ SPECTACULAR_SETTINGS = {
 # X-Forwarded-For; 0 (the default) believes only the socket's address. Used by
 # the throttles and the audit log (common/middleware.py: client_ip).
 VENUEOS_TRUSTED_PROXIES = int(os.environ.get("VENUEOS_TRUSTED_PROXIES", "0"))
+if VENUEOS_TRUSTED_PROXIES:
+    # The proxy terminates TLS and says so; only then is the header believed.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Optional: no API token of any user lives longer than this many days (tokens
 # made earlier included). Unset, a token lives until it is revoked or reaches

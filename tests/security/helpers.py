@@ -59,7 +59,12 @@ def served(database_url: str, *, workers: int = 1, **env: str) -> Iterator[str]:
     import httpx
 
     port = free_port()
-    environment = dict(os.environ, DATABASE_URL=database_url, **env)
+    environment = dict(
+        os.environ,
+        DATABASE_URL=database_url,
+        VENUEOS_SECRET_KEY="test-" + "k" * 50,
+        **env,
+    )
     environment.pop("VENUEOS_OWNER_DATABASE_URL", None)
     process = subprocess.Popen(
         [
