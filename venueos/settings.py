@@ -5,6 +5,7 @@ suite set it to the embedded PostgreSQL before Django starts when it is unset.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlparse
 
@@ -96,6 +97,7 @@ INSTALLED_APPS = [
     "venueos.bookings",
     "venueos.events",
     "venueos.web",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -110,6 +112,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "venueos.urls"
@@ -134,6 +138,26 @@ DATABASES = {"default": _database_from_url(os.environ["DATABASE_URL"])}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+# Session sign-ins (the Django admin, and any form that calls authenticate()
+# with its request) go through django-axes: after VENUEOS_LOGIN_FAILURE_LIMIT
+# wrong passwords for one account, or from one address, further attempts are
+# refused for VENUEOS_LOGIN_COOLOFF_MINUTES, the right password included.
+# Administrators unlock with the "Access attempts" admin page or
+# `venueos manage axes_reset_username EMAIL`. API token creation is limited by
+# the shared login throttle instead (common/throttling.py).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("VENUEOS_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(
+    minutes=int(os.environ.get("VENUEOS_LOGIN_COOLOFF_MINUTES", "15"))
+)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "venueos.common.middleware.request_client_ip"
+AXES_USERNAME_CALLABLE = "venueos.accounts.authentication.lockout_username"
+AXES_VERBOSE = False
 AUTH_PASSWORD_VALIDATORS = [
     {
         "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"

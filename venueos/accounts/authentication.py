@@ -67,3 +67,11 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request):
         return 'Bearer realm="api"'
+
+
+def lockout_username(request, credentials: dict | None) -> str | None:
+    """The account a sign-in attempt names, for django-axes: forms send it as
+    `username` (the admin) or `email`; case does not make a new account."""
+    source = credentials or getattr(request, "POST", {})
+    value = source.get("username") or source.get("email") or ""
+    return value.strip().lower() or None

@@ -7,7 +7,7 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth import authenticate
+from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -114,7 +114,10 @@ def token_create(
     expires_in_days: int | None = None,
 ) -> tuple[ApiToken, str]:
     """Exchange credentials for a new token; the raw token is returned only here."""
-    user = authenticate(email=email.lower(), password=password)
+    # The model backend directly, not authenticate(): this login is limited by
+    # the per-address throttle, and the admin's lockout (django-axes, keyed on
+    # the request) has no request here.
+    user = ModelBackend().authenticate(None, email=email.lower(), password=password)
     if user is None or not user.is_active:
         raise NotAuthenticated(
             "E-mail or password is wrong.",

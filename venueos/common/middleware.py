@@ -56,6 +56,10 @@ def client_ip(meta: dict) -> str | None:
     return _valid_ip(hops[0]) or remote
 
 
+def request_client_ip(request) -> str | None:
+    return client_ip(request.META)
+
+
 class RequestContextMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
