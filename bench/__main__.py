@@ -1041,6 +1041,7 @@ def main(argv=None) -> int:
         env = dict(
             os.environ,
             DATABASE_URL=server.url,
+            VENUEOS_OWNER_DATABASE_URL=server.owner_url,
             VENUEOS_FAST_PASSWORD_HASHER="1",
             VENUEOS_SECRET_KEY=secrets.token_urlsafe(50),
         )
@@ -1065,7 +1066,7 @@ def main(argv=None) -> int:
                 world.bookings = size
             else:
                 took = manifest["generation"]["bookings_and_buyers_s"]
-            analyze(server.url)
+            analyze(server.owner_url)  # ANALYZE is the owner's
             log(
                 f"cost at {size} bookings: availability and create "
                 f"@{GROWTH_CONCURRENCY}, {args.growth_duration:g} s each"

@@ -27,9 +27,13 @@ def _setup_django():
 
 
 def _migrate(verbosity: int = 1) -> None:
+    """Migrations run as the owner; the application's role gets its grants."""
     from django.core.management import call_command
 
-    call_command("migrate", interactive=False, verbosity=verbosity)
+    from venueos.common.dbroles import as_owner
+
+    with as_owner():
+        call_command("migrate", interactive=False, verbosity=verbosity)
 
 
 def cmd_migrate(args) -> int:
@@ -199,7 +203,13 @@ def cmd_manage(args) -> int:
     _setup_django()
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(["venueos", *args.rest])
+    from venueos.common.dbroles import as_owner, needs_owner
+
+    if needs_owner(args.rest):
+        with as_owner():
+            execute_from_command_line(["venueos", *args.rest])
+    else:
+        execute_from_command_line(["venueos", *args.rest])
     return 0
 
 

@@ -135,6 +135,13 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": _database_from_url(os.environ["DATABASE_URL"])}
+# The owner's login, for migrations only (common/dbroles.py); the embedded
+# server sets it. Without it, migrations run as DATABASE_URL's user.
+VENUEOS_OWNER_DATABASE_URL = os.environ.get("VENUEOS_OWNER_DATABASE_URL") or None
+# The role that gets the application's (restricted) privileges after migrate.
+VENUEOS_APP_ROLE = os.environ.get("VENUEOS_APP_ROLE") or (
+    DATABASES["default"]["USER"] if VENUEOS_OWNER_DATABASE_URL else None
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

@@ -102,3 +102,11 @@ def served(database_url: str, *, workers: int = 1, **env: str) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+
+
+def app_database_url() -> str:
+    """The test database as the application's role (see the pytest plugin)."""
+    return db_url_for_subprocess(
+        user=os.environ["VENUEOS_APP_ROLE"],
+        password=os.environ["VENUEOS_APP_PASSWORD"],
+    )

@@ -14,7 +14,7 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from tests.conftest import PASSWORD
-from tests.security.helpers import assert_problem, db_url_for_subprocess, served
+from tests.security.helpers import app_database_url, assert_problem, served
 from venueos.common.throttling import SharedRateThrottle
 
 TOKENS = "/api/v1/auth/tokens/"
@@ -132,7 +132,7 @@ def test_server_processes_share_one_count():
     limit of 4 a minute; only 4 in all get through."""
     env = dict(
         os.environ,
-        DATABASE_URL=db_url_for_subprocess(),
+        DATABASE_URL=app_database_url(),
         VENUEOS_THROTTLE_LOGIN="4/minute",
     )
     env.pop("REDIS_URL", None)
@@ -156,7 +156,7 @@ def test_over_real_http_a_forged_x_forwarded_for_changes_nothing(admin):
     app must not."""
     import httpx
 
-    with served(db_url_for_subprocess(), VENUEOS_THROTTLE_LOGIN="3/minute") as base:
+    with served(app_database_url(), VENUEOS_THROTTLE_LOGIN="3/minute") as base:
         wrong = {"email": admin.email, "password": "wrong-password"}
         statuses = [
             httpx.post(
