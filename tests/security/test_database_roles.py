@@ -95,9 +95,12 @@ def test_the_app_role_writes_every_other_table(app):
 
 
 def test_truncate_is_refused_even_for_the_owner():
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("TRUNCATE audit_auditentry")
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("TRUNCATE audit_auditentry")
 
 
 # The embedded server itself: password authentication with generated secrets.
