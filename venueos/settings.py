@@ -24,13 +24,24 @@ def _database_from_url(url: str) -> dict:
     if parsed.scheme not in {"postgres", "postgresql"}:
         raise RuntimeError(f"DATABASE_URL must be a postgresql:// URL, not {url!r}")
     options = dict(parse_qsl(parsed.query))
+    # An unreachable or restarting database must not hold a request longer
+    # than a lock may (VENUEOS_LOCK_TIMEOUT_MS): the caller gets a 503 instead.
+    bound_seconds = int(os.environ.get("VENUEOS_LOCK_TIMEOUT_MS", "3000")) / 1000
+    options.setdefault(
+        "connect_timeout",
+        int(
+            os.environ.get("VENUEOS_DB_CONNECT_TIMEOUT") or max(1, round(bound_seconds))
+        ),
+    )
     pool_size = int(os.environ.get("VENUEOS_DB_POOL", "0"))
     if pool_size > 0:
         # Django's built-in psycopg pool; CONN_MAX_AGE must stay 0 with it.
         options["pool"] = {
             "min_size": min(2, pool_size),
             "max_size": pool_size,
-            "timeout": 10,
+            "timeout": float(
+                os.environ.get("VENUEOS_DB_POOL_TIMEOUT") or bound_seconds
+            ),
         }
     return {
         "ENGINE": "django.db.backends.postgresql",
@@ -102,6 +113,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "venueos.common.middleware.RequestContextMiddleware",
+    "venueos.common.middleware.DatabaseUnavailableMiddleware",
     "venueos.common.middleware.RejectOversizeBodyMiddleware",
     "venueos.common.middleware.RejectNulInQueryMiddleware",
     "django.middleware.security.SecurityMiddleware",

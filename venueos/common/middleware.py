@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import contextvars
 import ipaddress
+import logging
 import re
+import time
 import uuid
 from dataclasses import dataclass
 
+logger = logging.getLogger(__name__)
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
@@ -112,6 +115,77 @@ class RejectOversizeBodyMiddleware:
                 return problem_json_response(PayloadTooLarge.for_limit(limit))
             return HttpResponse("Request body too large.", status=413)
         return self.get_response(request)
+
+
+def _database_unreachable(exception: BaseException) -> bool:
+    """No connection could be had at all (as opposed to one query failing):
+    the pool timed out, or the server refuses connections while it starts."""
+    from psycopg import errors
+    from psycopg_pool import PoolTimeout
+
+    cause = exception.__cause__
+    return isinstance(cause, (PoolTimeout, errors.CannotConnectNow)) or (
+        "connection refused" in str(exception).lower()
+    )
+
+
+class DatabaseUnavailableMiddleware:
+    """The database went away (a restart, a failover, a full pool): 503 with
+    Retry-After, problem+json for the API, never a 500. Lock timeouts are also
+    OperationalErrors but never get here: the services turn them into 409s.
+
+    When no connection can be had at all, this process answers 503 at once for
+    the next `BACKOFF_SECONDS` instead of letting every request wait out the
+    pool's timeout: waiting requests would hold the worker's threads, and the
+    requests queued behind them would wait far longer than any lock may."""
+
+    BACKOFF_SECONDS = 1.0
+    _unreachable_until = 0.0
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if time.monotonic() < DatabaseUnavailableMiddleware._unreachable_until:
+            return self._unavailable(request)
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django.db import InterfaceError, OperationalError
+
+        if not isinstance(exception, (OperationalError, InterfaceError)):
+            return None
+        logger.warning(
+            "database unavailable (request %s): %s",
+            getattr(request, "request_id", "-"),
+            exception,
+        )
+        if _database_unreachable(exception):
+            DatabaseUnavailableMiddleware._unreachable_until = (
+                time.monotonic() + self.BACKOFF_SECONDS
+            )
+        return self._unavailable(request)
+
+    @staticmethod
+    def _unavailable(request):
+        from django.http import HttpResponse
+
+        from venueos.common.problems import ServiceUnavailable, problem_json_response
+
+        if _is_api(request):
+            response = problem_json_response(
+                ServiceUnavailable(
+                    "The database is unavailable for a moment; retry shortly."
+                )
+            )
+        else:
+            response = HttpResponse(
+                "<h1>Back in a moment</h1><p>The service is briefly unavailable. "
+                "Please try again in a few seconds.</p>",
+                status=503,
+            )
+        response["Retry-After"] = "1"
+        return response
 
 
 class RejectNulInQueryMiddleware:
