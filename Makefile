@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test bench lint format lock clean
+.PHONY: install browser run test bench scaleout lint format lock clean screenshots
 
 install: $(STAMP)
 
@@ -19,11 +19,32 @@ $(STAMP): pyproject.toml requirements.lock
 run: install
 	$(BIN)/venueos run
 
-test: install
+# The browser tests drive Debian's chromium. Install it when missing and this
+# is root with apt-get; otherwise say so: the browser tests then skip (or fail,
+# with VENUEOS_REQUIRE_BROWSER=1 as in CI).
+browser:
+	@if ! command -v chromium >/dev/null 2>&1 && [ -z "$$VENUEOS_CHROMIUM" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else \
+	    echo "chromium is missing and cannot be installed here (needs root and apt-get): browser tests will be skipped"; \
+	  fi; \
+	fi
+
+test: install browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# docs/img/*.png, the README's pictures: a throw-away demo site in the same browser.
+screenshots: install browser
+	$(BIN)/python -m venueos.testing.screenshots docs/img
 
 bench: install
 	$(BIN)/python -m bench $(if $(QUICK),--quick) $(if $(FULL),--full)
+
+# Two servers, a worker and nginx on one PostgreSQL; the conflict storm across
+# both (docs/scaling.md). Needs nginx: apt-get install -y nginx.
+scaleout: install
+	$(BIN)/python -m bench.scaleout $(if $(STORM),--storm $(STORM))
 
 lint: install
 	$(BIN)/ruff check .

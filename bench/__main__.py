@@ -12,11 +12,14 @@
    raw keep-alive HTTP/1.1 (bench/load.py);
 4. `venueos check`;
 5. PostgreSQL's own limit for the same writes over psycopg (bench/pglimit.py);
-6. one table on stdout, docs/benchmarks.md and bench/results/latest.json.
+6. the browser scenario (bench/browser_flow.py): a new customer from the home
+   page to a confirmed booking on a fresh demo site, in clicks and seconds;
+   the check-in rush (bench/checkin_rush.py, its own database and server);
+7. one table on stdout, docs/benchmarks.md and bench/results/latest.json.
 
 Exit code 1 on a correctness breach (storm not exactly one winner, oversold or
-undersold sale, any 5xx, `venueos check` not clean); missed latency targets are
-reported only.
+undersold sale, any 5xx, `venueos check` not clean, a ticket admitted other
+than exactly once); missed latency targets are reported only.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from bench import load, pglimit, plan
+from bench import browser_flow, load, pglimit, plan, scheduling
 from bench.datagen import leaves_of
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -958,6 +961,7 @@ async def measure(args, world, port, proc, db_url, env) -> dict:
     ru0 = resource.getrusage(resource.RUSAGE_SELF)
     w0 = time.perf_counter()
     res = await scenarios(args, world, port, db_url)
+    res["app"].update(await scheduling.scenarios(world, port, log=log))
     ru1 = resource.getrusage(resource.RUSAGE_SELF)
     wall = time.perf_counter() - w0
     cpu_s = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
@@ -1095,6 +1099,20 @@ def main(argv=None) -> int:
             embedded.stop(data_dir, remove=True)
         shutil.rmtree(work, ignore_errors=True)
 
+    log("browser scenario: a new customer books from the home page (demo site)")
+    res["browser_flow"] = browser_flow.for_bench()
+
+    from bench import checkin_rush  # event day, its own server: bench/checkin_rush.py
+
+    res["checkin_rush"] = checkin_rush.for_bench(quick=args.mode == "quick")
+    res["checks"]["checkin_exactly_once"] = not res["checkin_rush"]["breaches"]
+
+    from bench import realtime  # live stream, its own server: bench/realtime.py
+
+    res["checks"]["realtime_all_delivered"] = (
+        realtime.main(["--quick"] if args.mode == "quick" else []) == 0
+    )
+
     gen = res["generation"] = manifest["generation"]
     gen["bookings_s"] = round(sum(st["s"] for st in gen["steps"]), 1)
     gen["bookings_per_s"] = round(gen["bookings"] / gen["bookings_s"], 1)
@@ -1107,6 +1125,8 @@ def main(argv=None) -> int:
         "end": [round(x, 1) for x in os.getloadavg()],
     }
     rows = build_rows(res, args)
+    rows.append(browser_flow.row(res["browser_flow"]))
+    rows.append(checkin_rush.row(res["checkin_rush"]))
     print()
     print(table(rows))
     print()
@@ -1136,6 +1156,8 @@ def main(argv=None) -> int:
                     for g in res["growth"]
                 ],
                 "flash_sold_in_db": res.get("flash_sold_in_db"),
+                "browser_flow": res["browser_flow"],
+                "checkin_rush": res["checkin_rush"],
                 "checks": res["checks"],
                 "skipped": res["skipped"],
                 "check_output": res["check_output"],

@@ -42,6 +42,7 @@ def _users(prefix: str, count: int, role: str = "customer", organization=None):
     for n in range(count):
         email = f"{prefix}{n}@bench.example"
         user = services.user_create(
+            actor=None,
             email=email,
             password=PASSWORD,
             full_name=f"{prefix} {n}",
@@ -58,7 +59,7 @@ def cmd_setup(args) -> None:
     from venueos.accounts import services as accounts
     from venueos.venues import services as venues
 
-    org = accounts.organization_get_or_create(slug="bench-org")
+    org = accounts.organization_get_or_create(actor=None, slug="bench-org")
     [manager] = _users("manager", 1, role="manager", organization=org)
     from venueos.accounts.models import User
 

@@ -37,7 +37,7 @@ LOSING = (errors.ExclusionViolation, errors.DeadlockDetected, errors.LockNotAvai
 
 
 def advisory_key(space_id: str) -> int:
-    """As venueos.bookings.services.advisory_key."""
+    """As venueos.common.locking.advisory_key."""
     return int.from_bytes(uuid.UUID(space_id).bytes[:8], "big", signed=True)
 
 

@@ -15,6 +15,7 @@ TIMEZONES = ["Europe/Berlin", "America/New_York", "UTC", "Asia/Tokyo", "Europe/L
 # Day offsets (from the manifest's base date) of each kind of data, all well
 # inside the 3650-day booking horizon and disjoint from each other.
 GENERATED_FROM_DAY = 2
+SERIES_FROM_DAY = 1500
 GROWTH_CREATE_FROM_DAY = 2200
 APP_CREATE_FROM_DAY = 2500
 PG_CREATE_FROM_DAY = 2800

@@ -5,10 +5,12 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from rest_framework.test import APIClient
 
 from venueos.accounts.models import Organization, Role, User
 from venueos.accounts.services import token_create
+from venueos.common.problems import NotAuthenticated, PermissionDenied
 from venueos.venues.models import OpeningHours, Space, Venue
 
 PASSWORD = "correct-horse-battery-staple"
@@ -102,3 +104,31 @@ def venue(org):
 @pytest.fixture
 def anon_client():
     return APIClient()
+
+
+ACTOR_KINDS = ("anonymous", "customer", "owner", "manager", "other_manager", "admin")
+
+
+def make_actor(kind: str, organization: Organization, owner: User | None = None):
+    """A caller of the given kind, as services see it: `owner` is the customer
+    whose booking, registration or token is at stake; managers are of
+    `organization` (or of another one)."""
+    if kind == "anonymous":
+        return AnonymousUser()
+    if kind == "owner":
+        return owner or make_user(Role.CUSTOMER)
+    if kind == "customer":
+        return make_user(Role.CUSTOMER)
+    if kind == "manager":
+        return make_user(Role.MANAGER, organization=organization)
+    if kind == "other_manager":
+        return make_user(Role.MANAGER, organization=make_organization())
+    assert kind == "admin", kind
+    return make_user(Role.ADMIN)
+
+
+def refusal_for(kind: str, allowed: set[str]):
+    """The problem a service raises for `kind` when only `allowed` may act."""
+    if kind in allowed:
+        return None
+    return NotAuthenticated if kind == "anonymous" else PermissionDenied

@@ -83,3 +83,24 @@ def test_demo_manager_belongs_to_the_demo_organization():
     load_demo()
     manager_email = next(email for role, email, _ in DEMO_LOGINS if role == "manager")
     assert User.objects.get(email=manager_email).organization.slug == "demo"
+
+
+def test_demo_activity_fills_the_coming_weeks_once():
+    from venueos.bookings.models import Booking, BookingStatus
+    from venueos.events.models import Event, EventStatus
+
+    load_demo()
+    bookings = Booking.objects.exclude(event__isnull=False)
+    assert bookings.filter(status=BookingStatus.CONFIRMED).count() == 33
+    pending = bookings.get(status=BookingStatus.PENDING)
+    assert pending.space.name == "Great Hall"
+    talks = Event.objects.get(slug="tech-talks-berlin")
+    assert (talks.status, talks.tickets_sold, talks.capacity) == (
+        EventStatus.ON_SALE,
+        7,
+        80,
+    )
+    assert talks.hold.space.name == "Section B"
+    before = Booking.objects.count()
+    load_demo()
+    assert Booking.objects.count() == before

@@ -8,8 +8,11 @@ through `a2wsgi.WSGIMiddleware`, whose pool of `VENUEOS_MAX_CONCURRENCY`
 threads per worker is also the concurrency bound: a burst of a thousand
 requests queues in the event loop, where waiting costs nothing, instead of
 becoming a thousand threads fighting over the GIL and the database pool (which
-is sized above the bound by `venueos serve`). Async endpoints, when there are
-any, are to be routed to Django's ASGI handler here.
+is sized above the bound by `venueos serve`).
+
+The live stream (`/api/v1/stream/`, server-sent events) is routed before that
+pool to an async app (venueos/realtime/stream.py): a client waiting for the
+next change must not hold one of those threads.
 
 `DATABASE_URL` is set by `venueos serve` before the workers start.
 """
@@ -23,12 +26,20 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "venueos.settings")
 
-django_application = get_wsgi_application()
 if settings.SECRET_KEY == settings.BUILTIN_SECRET_KEY:
     raise ImproperlyConfigured(
         "Refusing to serve with the built-in SECRET_KEY: set VENUEOS_SECRET_KEY."
     )
 
-application = WSGIMiddleware(
-    django_application, workers=int(os.environ.get("VENUEOS_MAX_CONCURRENCY", "6"))
+django_application = WSGIMiddleware(
+    get_wsgi_application(), workers=int(os.environ.get("VENUEOS_MAX_CONCURRENCY", "6"))
 )
+
+from venueos.realtime import stream  # noqa: E402  (needs the app registry)
+
+
+async def application(scope, receive, send):
+    if scope["type"] == "http" and scope["path"] in stream.PATHS:
+        await stream.stream(scope, receive, send)
+    else:
+        await django_application(scope, receive, send)

@@ -1,5 +1,5 @@
-"""The `venueos` command: run, serve, migrate, createuser, demo, check, purge, db,
-manage.
+"""The `venueos` command: run, serve, worker, jobs, migrate, createuser, demo, check,
+purge, db, manage.
 
 Unless `DATABASE_URL` is set, every sub-command uses the working copy's
 embedded PostgreSQL (starting it if needed), so `venueos createuser` run beside
@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import signal
+import subprocess
 import sys
 
 
@@ -51,9 +54,12 @@ def cmd_createuser(args) -> int:
 
     organization = None
     if args.organization:
-        organization = services.organization_get_or_create(slug=args.organization)
+        organization = services.organization_get_or_create(
+            actor=None, slug=args.organization
+        )
     try:
         user = services.user_create(
+            actor=None,  # the operator at the command line
             email=args.email,
             password=args.password,
             full_name=args.full_name or args.email.split("@")[0],
@@ -107,19 +113,10 @@ def cmd_purge(args) -> int:
     return 0
 
 
-def _serve(host: str, port: int, workers: int, server) -> int:
+def _serve(host: str, port: int, workers: int, server, worker=None) -> int:
     """Serve until stopped; stops the embedded server if this call started it."""
     import uvicorn
-    from django.conf import settings
 
-    if settings.SECRET_KEY == settings.BUILTIN_SECRET_KEY:
-        print(
-            "error: refusing to serve with the built-in SECRET_KEY; set "
-            "VENUEOS_SECRET_KEY (e.g. python3 -c 'import secrets; "
-            "print(secrets.token_urlsafe(50))')",
-            file=sys.stderr,
-        )
-        return 2
     if server is not None and not server.started_here:
         server = None  # someone else's server: leave it running
 
@@ -137,10 +134,18 @@ def _serve(host: str, port: int, workers: int, server) -> int:
             # The client address is the socket's; X-Forwarded-For is believed
             # only through VENUEOS_TRUSTED_PROXIES (common/middleware.py).
             proxy_headers=False,
+            # Live streams never end by themselves: after this grace, a stop
+            # closes them (their clients reconnect to another server and
+            # replay what they missed with Last-Event-ID).
+            timeout_graceful_shutdown=int(
+                os.environ.get("VENUEOS_SHUTDOWN_GRACE_SECONDS", "5")
+            ),
             log_level=os.environ.get("VENUEOS_SERVER_LOG_LEVEL", "warning"),
             access_log=False,
         )
     finally:
+        if worker is not None:
+            _stop_worker(worker)
         if server is not None:
             from venueos import embedded
 
@@ -149,8 +154,40 @@ def _serve(host: str, port: int, workers: int, server) -> int:
     return 0
 
 
+def _builtin_secret_key() -> bool:
+    """True (and says why) when only the built-in SECRET_KEY is configured."""
+    from django.conf import settings
+
+    if settings.SECRET_KEY != settings.BUILTIN_SECRET_KEY:
+        return False
+    print(
+        "error: refusing to serve with the built-in SECRET_KEY; set "
+        "VENUEOS_SECRET_KEY (e.g. python3 -c 'import secrets; "
+        "print(secrets.token_urlsafe(50))')",
+        file=sys.stderr,
+    )
+    return True
+
+
+def _prepare_metrics_dir(port: int) -> None:
+    """Every server process writes its metrics to files in one folder, summed
+    at each scrape; set before anything imports prometheus_client. A fresh
+    folder per start, so a previous run's processes are not counted."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return  # the operator's choice, emptied by the operator
+    from venueos import embedded
+
+    folder = embedded.project_home() / "metrics" / f"serve-{port}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+
+
 def cmd_serve(args) -> int:
+    _prepare_metrics_dir(args.port)
     server = _setup_django()
+    if _builtin_secret_key():
+        return 2
     return _serve(args.host, args.port, args.workers, server)
 
 
@@ -159,14 +196,18 @@ def cmd_run(args) -> int:
 
     The demo accounts (with published passwords) go only into the embedded
     default database, or anywhere when asked with --demo."""
+    _prepare_metrics_dir(args.port)
     server = _setup_django()
+    if _builtin_secret_key():
+        return 2
     with_demo = server is not None or args.demo
     try:
         _migrate(verbosity=0)
-        from venueos.demo import DEMO_LOGINS, demo_present, load_demo
+        from venueos.demo import DEMO_LOGINS, load_demo
 
-        if with_demo and not demo_present():
-            load_demo()
+        if (
+            with_demo and load_demo()
+        ):  # idempotent; adds today's demo event when missing
             print("loaded the demo data")
     except BaseException:
         if server is not None and server.started_here:
@@ -183,8 +224,70 @@ def cmd_run(args) -> int:
         print("  Demo logins (e-mail / password):")
         for role, email, password in DEMO_LOGINS:
             print(f"    {role:9} {email:28} {password}")
+    from django.conf import settings
+
+    if settings.EMAIL_BACKEND.endswith("EmlFileBackend"):
+        print(f"  E-mail    written as .eml files to {settings.EMAIL_FILE_PATH}/")
+    else:
+        print(f"  E-mail    sent through {settings.EMAIL_HOST}:{settings.EMAIL_PORT}")
     print(flush=True)
-    return _serve(args.host, args.port, args.workers, server)
+    # The task-queue worker runs beside the server, so that `make run` alone
+    # sends e-mail and runs the scheduled jobs.
+    return _serve(args.host, args.port, args.workers, server, _start_worker())
+
+
+def _start_worker() -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "venueos.cli", "worker"])
+
+
+def _stop_worker(worker: subprocess.Popen) -> None:
+    worker.send_signal(signal.SIGTERM)  # finishes the running job, then exits
+    try:
+        worker.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
+
+
+def cmd_worker(args) -> int:
+    """Run background jobs (e-mail, scheduled jobs) until SIGTERM or Ctrl-C."""
+    _setup_django()
+    import asyncio
+
+    from django.core.management import call_command
+
+    from venueos.common.tasks import retry_stalled_jobs
+
+    asyncio.run(retry_stalled_jobs(timestamp=0))
+    options = [f"--concurrency={args.concurrency}"]
+    if args.queues:
+        options.append(f"--queues={args.queues}")
+    call_command("procrastinate", "worker", *options)
+    return 0
+
+
+def cmd_jobs(args) -> int:
+    """The task queue at a glance: counts per status, then the failed jobs."""
+    _setup_django()
+    from venueos.common.tasks import queue_summary, retry_failed_job
+
+    if args.retry is not None:
+        if not retry_failed_job(args.retry):
+            print(f"error: no failed job {args.retry}", file=sys.stderr)
+            return 1
+        print(f"job {args.retry} will run again")
+        return 0
+    summary = queue_summary()
+    for status, count in summary.counts.items():
+        print(f"{status:10} {count}")
+    if summary.oldest_waiting_seconds is not None:
+        print(f"oldest waiting job: {summary.oldest_waiting_seconds:.0f} s")
+    for job in summary.failed:
+        print(
+            f"failed job {job['id']}: {job['task_name']} {job['args']} "
+            f"after {job['attempts']} attempts"
+        )
+    return 0
 
 
 def cmd_db(args) -> int:
@@ -239,6 +342,19 @@ def build_parser() -> argparse.ArgumentParser:
                 action="store_true",
                 help="load the demo accounts into a DATABASE_URL database too",
             )
+
+    worker = sub.add_parser("worker", help="run background jobs (e-mail, schedules)")
+    worker.add_argument(
+        "--concurrency",
+        type=int,
+        default=int(os.environ.get("VENUEOS_WORKER_CONCURRENCY", "1")),
+    )
+    worker.add_argument("--queues", default="", help="comma list (default: all)")
+    worker.set_defaults(handler=cmd_worker)
+
+    jobs = sub.add_parser("jobs", help="show the task queue and its failed jobs")
+    jobs.add_argument("--retry", type=int, metavar="ID", help="retry a failed job")
+    jobs.set_defaults(handler=cmd_jobs)
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(
         handler=cmd_migrate

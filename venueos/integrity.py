@@ -3,6 +3,11 @@
 Deliberately independent of the claims table and of the constraints that
 should make these states impossible: it recomputes the space tree and compares
 raw rows, so it would notice if a constraint were dropped or a trigger broken.
+
+Two bookings collide when their buffered periods meet: each booking's time
+widened by the set-up and clean-up minutes it was booked with (its own
+`buffer_before_minutes` / `buffer_after_minutes` columns, not the space's
+current ones, which may have changed since).
 """
 
 from django.db import connection
@@ -20,7 +25,10 @@ FROM bookings_booking a
 JOIN lineage l ON l.descendant = a.space_id
 JOIN bookings_booking b ON b.space_id = l.ancestor
 CROSS JOIN LATERAL (
-    SELECT tstzrange(a.start_time, a.end_time, '[)') * tstzrange(b.start_time, b.end_time, '[)') AS r
+    SELECT tstzrange(a.start_time - make_interval(mins => a.buffer_before_minutes),
+                     a.end_time + make_interval(mins => a.buffer_after_minutes), '[)')
+         * tstzrange(b.start_time - make_interval(mins => b.buffer_before_minutes),
+                     b.end_time + make_interval(mins => b.buffer_after_minutes), '[)') AS r
 ) overlap
 WHERE a.status IN ('pending', 'confirmed') AND b.status IN ('pending', 'confirmed')
   AND a.id <> b.id

@@ -9,6 +9,8 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlparse
 
+from venueos.common.logs import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -107,6 +109,9 @@ INSTALLED_APPS = [
     "venueos.audit",
     "venueos.bookings",
     "venueos.events",
+    "venueos.realtime",
+    "venueos.reports",
+    "venueos.calendars",
     "venueos.web",
     "axes",
 ]
@@ -255,12 +260,14 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "venueos.common.schema.add_problem_responses",
+        "venueos.realtime.schema.add_stream_path",
     ],
     "ENUM_NAME_OVERRIDES": {
         "BookingStatusEnum": "venueos.bookings.models.BookingStatus",
         "EventStatusEnum": "venueos.events.models.EventStatus",
         "RegistrationStatusEnum": "venueos.events.models.RegistrationStatus",
         "RoleEnum": "venueos.accounts.models.Role",
+        "WaitlistStatusEnum": "venueos.events.models.WaitlistStatus",
     },
 }
 
@@ -290,14 +297,82 @@ if REDIS_URL:
 # Every lock wait inside a booking or sale is bounded; a timeout is a 409.
 VENUEOS_LOCK_TIMEOUT_MS = int(os.environ.get("VENUEOS_LOCK_TIMEOUT_MS", "3000"))
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {
-        "handlers": ["console"],
-        "level": os.environ.get("VENUEOS_LOG_LEVEL", "WARNING"),
-    },
-    # A 409 or a 404 is an answer, not an incident: log only server errors.
-    "loggers": {"django.request": {"level": "ERROR"}},
+# The live stream (venueos/realtime): heartbeat comment interval, how long the
+# change log is kept for `Last-Event-ID` replays, and how many undelivered
+# messages one client may have queued before it is disconnected (it then
+# reconnects and replays from the log).
+VENUEOS_STREAM_HEARTBEAT_SECONDS = float(
+    os.environ.get("VENUEOS_STREAM_HEARTBEAT_SECONDS", "15")
+)
+VENUEOS_STREAM_RETENTION = timedelta(
+    hours=float(os.environ.get("VENUEOS_STREAM_RETENTION_HOURS", "24"))
+)
+VENUEOS_STREAM_BACKLOG = int(os.environ.get("VENUEOS_STREAM_BACKLOG", "1000"))
+
+# Logs: VENUEOS_LOG_FORMAT=json|text (text by default; the container image
+# sets json); one line per request and per job (venueos/common/logs.py).
+LOGGING = logging_config(
+    log_format=os.environ.get("VENUEOS_LOG_FORMAT", "text"),
+    level=os.environ.get("VENUEOS_LOG_LEVEL", "WARNING"),
+)
+
+# --- Operations: metrics, task queue and e-mail (docs/deploy.md) -------------
+
+# Outermost, so that the request line and the latency cover every middleware.
+MIDDLEWARE.insert(0, "venueos.common.observability.ObservabilityMiddleware")
+# Anonymous public reads from a streaming replica, when one is given
+# (venueos/common/replica.py, docs/scaling.md); writes always on the primary.
+if os.environ.get("VENUEOS_REPLICA_URL"):
+    DATABASES["replica"] = _database_from_url(os.environ["VENUEOS_REPLICA_URL"])
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["venueos.common.replica.ReplicaRouter"]
+    MIDDLEWARE.append("venueos.common.replica.PublicReadsMiddleware")
+# /metrics answers loopback clients, and anyone with this bearer token.
+VENUEOS_METRICS_TOKEN = os.environ.get("VENUEOS_METRICS_TOKEN", "")
+
+# Background jobs run from PostgreSQL (procrastinate, docs/adr/0006): a job is
+# a row written in the transaction of the change that causes it.
+INSTALLED_APPS += ["procrastinate.contrib.django", "venueos.notifications"]
+PROCRASTINATE_WORKER_DEFAULTS = {
+    # A worker that stops sending heartbeats (killed, machine lost) is stalled
+    # after this long; its running jobs are then retried (notifications/tasks.py).
+    "update_heartbeat_interval": float(os.environ.get("VENUEOS_WORKER_HEARTBEAT", "5")),
+    "stalled_worker_timeout": float(
+        os.environ.get("VENUEOS_WORKER_STALLED_AFTER", "30")
+    ),
 }
+
+
+def _email_from_url(url: str) -> dict:
+    """`smtp://user:password@host:port`, `smtps://…` (TLS from the start) or
+    `smtp://…?starttls=1`."""
+    parsed = urlparse(url)
+    if parsed.scheme not in {"smtp", "smtps"}:
+        raise RuntimeError(f"VENUEOS_SMTP_URL must be smtp:// or smtps://, not {url!r}")
+    options = dict(parse_qsl(parsed.query))
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": parsed.hostname or "localhost",
+        "EMAIL_PORT": parsed.port or (465 if parsed.scheme == "smtps" else 25),
+        "EMAIL_HOST_USER": unquote(parsed.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parsed.password or ""),
+        "EMAIL_USE_SSL": parsed.scheme == "smtps",
+        "EMAIL_USE_TLS": _env_bool_value(options.get("starttls", "")),
+    }
+
+
+def _env_bool_value(value: str) -> bool:
+    return value.lower() in {"1", "true", "yes", "on"}
+
+
+VENUEOS_HOME = Path(os.environ.get("VENUEOS_HOME") or BASE_DIR / ".venueos")
+DEFAULT_FROM_EMAIL = os.environ.get(
+    "VENUEOS_MAIL_FROM", "VenueOS <no-reply@venueos.localhost>"
+)
+EMAIL_TIMEOUT = 15
+if os.environ.get("VENUEOS_SMTP_URL"):
+    globals().update(_email_from_url(os.environ["VENUEOS_SMTP_URL"]))
+else:
+    # No SMTP server: every message becomes one .eml file to open or inspect.
+    EMAIL_BACKEND = "venueos.notifications.backends.EmlFileBackend"
+    EMAIL_FILE_PATH = str(VENUEOS_HOME / "mail")

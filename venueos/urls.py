@@ -10,6 +10,8 @@ api_v1 = [
     path("", include("venueos.bookings.urls")),
     path("", include("venueos.bookings.availability_urls")),
     path("", include("venueos.events.urls")),
+    path("", include("venueos.reports.urls")),
+    path("", include("venueos.calendars.urls")),
 ]
 
 urlpatterns = [

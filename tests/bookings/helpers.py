@@ -27,8 +27,13 @@ def next_dst_change(zone_name: str, *, spring: bool) -> date:
     zone = ZoneInfo(zone_name)
     day = timezone.now().date() + timedelta(days=2)
     for _ in range(800):
-        before = datetime(day.year, day.month, day.day, 0, 0, tzinfo=zone).utcoffset()
-        after = datetime(day.year, day.month, day.day, 23, 0, tzinfo=zone).utcoffset()
+        # From this midnight to the next: a change at midnight (America/Santiago)
+        # belongs to the day that ends or starts with it.
+        following = day + timedelta(days=1)
+        before = datetime(day.year, day.month, day.day, tzinfo=zone).utcoffset()
+        after = datetime(
+            following.year, following.month, following.day, tzinfo=zone
+        ).utcoffset()
         if before != after and (after > before) == spring:
             return day
         day += timedelta(days=1)

@@ -18,9 +18,9 @@ from venueos.bookings.availability import (
     grid_ceil,
     grid_floor,
     space_availability,
-    suggest_alternatives,
 )
 from venueos.bookings.models import Booking, BookingStatus
+from venueos.bookings.suggestions import suggest_alternatives
 from venueos.common.timeutils import local_wall_time, on_grid
 from venueos.venues.models import Closure, OpeningHours
 
@@ -823,7 +823,7 @@ def test_fast_availability_json_matches_the_documented_serializer(org):
     """The API renders results with `availability_json`; the schema documents
     `SpaceAvailabilityOut`. They must never drift apart."""
     from venueos.bookings.availability import space_availability
-    from venueos.bookings.availability_api import (
+    from venueos.bookings.serializers import (
         SpaceAvailabilityOut,
         availability_json,
     )

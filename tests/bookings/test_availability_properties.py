@@ -1,17 +1,22 @@
-"""Availability agrees with the database, for random trees, hours, closures and
-bookings (hypothesis).
+"""Availability agrees with the database, for random trees, hours, closures,
+buffers and bookings in a dozen time zones (hypothesis).
 
-For every grid slot of every space in a local day (DST days included), the
-search reports it free exactly when it lies in opening hours (checked here on
-local wall-clock time, independently of the implementation), meets no closure
-of the venue, the space or an ancestor, and PostgreSQL accepts a booking of it
-(inserted inside a savepoint and rolled back). Alternatives offered on a
-conflict pass the same checks.
+For every grid slot of every space in a local day (DST days of both directions
+included), the search reports it free exactly when it lies in opening hours
+(checked here on local wall-clock time, independently of the implementation),
+meets no closure of the venue, the space or an ancestor, and PostgreSQL
+accepts a booking of it (inserted inside a savepoint and rolled back; the
+claims trigger widens it by the space's buffers). Alternatives offered on a
+conflict pass the same checks. A daily series across the day keeps its local
+wall time and creates exactly the occurrences a single booking could have,
+skipping the others with the right reason. The utilization report's open and
+booked minutes equal a minute-by-minute count.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from unittest import mock
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
@@ -20,27 +25,61 @@ from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
 from tests.conftest import make_organization, make_space, make_user, make_venue
+from venueos.accounts.models import Role
 from venueos.bookings.availability import (
     grid_ceil,
     grid_floor,
     space_availability,
-    suggest_alternatives,
 )
 from venueos.bookings.models import Booking
+from venueos.bookings.series import Recurrence, booking_series_create
+from venueos.bookings.suggestions import suggest_alternatives
+from venueos.common.problems import Problem
 from venueos.common.timeutils import local_wall_time, on_grid
+from venueos.reports.selectors import utilization_report
 from venueos.venues.models import Closure, OpeningHours
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
-ZONES = ["Europe/Berlin", "America/New_York", "Asia/Kolkata"]
-DAYS = [
-    date(2026, 3, 29),
-    date(2026, 10, 25),
-    date(2026, 3, 8),
-    date(2026, 11, 1),
-    date(2026, 6, 17),
+ZONES = [
+    "Europe/Berlin",
+    "Europe/London",
+    "America/New_York",
+    "America/St_Johns",  # -3:30, DST
+    "America/Santiago",  # southern hemisphere, changes at midnight
+    "Australia/Lord_Howe",  # 30-minute DST
+    "Australia/Sydney",
+    "Pacific/Chatham",  # +12:45, DST at 02:45
+    "Asia/Kathmandu",  # +5:45
+    "Asia/Kolkata",  # +5:30
+    "Asia/Tehran",  # +3:30
+    "Africa/Casablanca",  # DST switched off for Ramadan
 ]
+
+
+def _offset_changes(zone_name: str, year: int = 2026) -> list[date]:
+    """The local days of `year` on which the zone's UTC offset changes (from
+    one local midnight to the next), found from the zone's own rules."""
+    zone = ZoneInfo(zone_name)
+    day, found = date(year, 1, 2), []
+    while day.year == year:
+        following = day + timedelta(days=1)
+        midnight = datetime(day.year, day.month, day.day, tzinfo=zone)
+        next_midnight = datetime(
+            following.year, following.month, following.day, tzinfo=zone
+        )
+        if midnight.utcoffset() != next_midnight.utcoffset():
+            found.append(day)
+        day = following
+    return found
+
+
+# Per zone: every DST day of 2026 (both directions) and an ordinary day.
+DAYS = {zone: [*_offset_changes(zone), date(2026, 6, 17)] for zone in ZONES}
+BUFFERS = [0, 0, 15, 30, 60, 90]
 # Opening-hour boundaries stay out of the hours the clocks skip or repeat
-# (01:00-03:00 local), where "02:30 local" names no instant or two of them.
+# (between 01:00 and 04:00 local in these zones; America/Santiago changes at
+# midnight, where 00:00 and 24:00 still name one instant each), where "02:30
+# local" names no instant or two of them.
 HOURS = [0, *range(4, 25)]
 STEP = timedelta(minutes=15)
 
@@ -68,18 +107,22 @@ def _db_accepts(space, user, start, end) -> bool:
         return False
 
 
+def _open_at(hours, zone, moment) -> bool:
+    if not hours:
+        return True
+    local = moment.astimezone(zone)
+    minute = local.hour * 60 + local.minute
+    return any(
+        opens <= minute < closes for opens, closes in hours.get(local.weekday(), [])
+    )
+
+
 def _open(hours, zone, start, end) -> bool:
     """Every moment of [start, end) has a local wall time inside an opening row
     of its local weekday (rows are whole hours, so 15-minute probes suffice)."""
-    if not hours:
-        return True
     moment = start
     while moment < end:
-        local = moment.astimezone(zone)
-        minute = local.hour * 60 + local.minute
-        if not any(
-            opens <= minute < closes for opens, closes in hours.get(local.weekday(), [])
-        ):
+        if not _open_at(hours, zone, moment):
             return False
         moment += STEP
     return True
@@ -115,9 +158,14 @@ def scenarios(draw):
             max_size=6,
         )
     )
+    zone = draw(st.sampled_from(ZONES))
     return {
-        "zone": draw(st.sampled_from(ZONES)),
-        "day": draw(st.sampled_from(DAYS)),
+        "zone": zone,
+        "day": draw(st.sampled_from(DAYS[zone])),
+        "buffers": [
+            (draw(st.sampled_from(BUFFERS)), draw(st.sampled_from(BUFFERS)))
+            for _ in range(size)
+        ],
         "slot": draw(st.sampled_from([30, 60])),
         "parents": parents,
         "hours": hours,
@@ -151,11 +199,14 @@ class AvailabilityAgreesWithTheDatabase(TestCase):
         user = make_user()
         spaces = []
         for index, parent in enumerate(scenario["parents"]):
+            before, after = scenario["buffers"][index]
             spaces.append(
                 make_space(
                     venue,
                     parent=None if parent is None else spaces[parent],
                     capacity=10 + index,
+                    buffer_before_minutes=before,
+                    buffer_after_minutes=after,
                 )
             )
         hours = {weekday: list(scenario["hours"]) for weekday in range(7)}
@@ -248,6 +299,118 @@ class AvailabilityAgreesWithTheDatabase(TestCase):
             assert _open(hours, zone, begin, finish)
             assert not closed(space, begin, finish)
             assert _db_accepts(space, user, begin, finish)
+
+        self._check_report(venue, spaces, scenario, hours, closed)
+        self._check_series(spaces[index], user, start, slots * length, hours, closed)
+
+    def _check_report(self, venue, spaces, scenario, hours, closed):
+        """Open and booked minutes, minute by minute, against the report."""
+        zone = ZoneInfo(scenario["zone"])
+        day = scenario["day"]
+        day_start = local_wall_time(day, 0, zone)
+        day_end = local_wall_time(day + timedelta(days=1), 0, zone)
+        manager = make_user(Role.MANAGER, organization=venue.organization)
+        report = {
+            row[0]: row
+            for row in utilization_report(
+                venue, user=manager, start_date=day, end_date=day
+            )
+        }
+        minute = timedelta(minutes=1)
+        for space in spaces:
+            booked = list(
+                Booking.objects.filter(
+                    space=space, status__in=["pending", "confirmed"]
+                ).values_list("start_time", "end_time")
+            )
+            open_minutes = booked_minutes = 0
+            moment = day_start
+            while moment < day_end:
+                if _open_at(hours, zone, moment) and not closed(
+                    space, moment, moment + minute
+                ):
+                    open_minutes += 1
+                    if any(s <= moment < e for s, e in booked):
+                        booked_minutes += 1
+                moment += minute
+            _, _, date_text, reported_open, reported_booked, _ = report[str(space.id)]
+            assert date_text == day.isoformat()
+            assert (reported_open, reported_booked) == (open_minutes, booked_minutes), (
+                space.name
+            )
+
+    def _check_series(self, space, user, first_start, length, hours, closed):
+        """A daily series from the day before the world's day to the day after,
+        at the request's local time: each occurrence keeps it, and is created
+        exactly when a single booking of it would have been."""
+        zone = ZoneInfo(space.venue.timezone)
+        start = first_start - timedelta(days=1)
+        probes = {}
+        local = start.astimezone(zone).replace(tzinfo=None)
+        wall = (start + length).astimezone(zone).replace(tzinfo=None) - local
+        for offset in range(3):
+            naive = local + timedelta(days=offset)
+            begin = naive.replace(tzinfo=zone).astimezone(UTC)
+            finish = (naive + wall).replace(tzinfo=zone).astimezone(UTC)
+            exists = all(
+                moment.astimezone(zone).replace(tzinfo=None) == wall_time
+                for moment, wall_time in ((begin, naive), (finish, naive + wall))
+            )
+            probes[begin] = (finish, exists)
+        with mock.patch("venueos.bookings.series.timezone.now", return_value=NOW):
+            try:
+                _, bookings, skipped = booking_series_create(
+                    actor=user,
+                    space=space,
+                    start_time=start,
+                    end_time=start + length,
+                    title="series",
+                    recurrence=Recurrence(freq="daily", count=3),
+                    on_conflict="skip",
+                    attendee_count=1,
+                )
+            except Problem as exc:  # nothing left: every occurrence refused
+                assert exc.status in (400, 409), exc
+                assert len(exc.extra["occurrences"]) == 3
+                return
+        assert len(bookings) + len(skipped) == 3
+        created = {b.start_time: b for b in bookings}
+        for booking in bookings:
+            wall_start = booking.start_time.astimezone(zone)
+            assert (wall_start.hour, wall_start.minute) == (local.hour, local.minute)
+            assert (
+                booking.end_time.astimezone(zone).replace(tzinfo=None)
+                - (wall_start.replace(tzinfo=None))
+                == wall
+            )
+            assert _open(hours, zone, booking.start_time, booking.end_time)
+            assert not closed(space, booking.start_time, booking.end_time)
+        for item in skipped:
+            finish, exists = probes[item.start]
+            assert item.start not in created
+            if item.reason == "nonexistent-local-time":
+                assert not exists
+            elif item.reason == "booking-conflict":
+                assert not _db_accepts(space, user, item.start, item.end)
+            elif item.reason == "outside-opening-hours":
+                assert not _open(hours, zone, item.start, item.end)
+            elif item.reason == "in-closure":
+                assert closed(space, item.start, item.end)
+            elif item.reason == "in-the-past":
+                assert item.start < NOW
+            elif item.reason == "off-grid":
+                slot = space.venue.slot_minutes
+                assert not (
+                    on_grid(item.start, zone, slot) and on_grid(item.end, zone, slot)
+                )
+            elif item.reason in {"duration-too-short", "duration-too-long"}:
+                minutes = (item.end - item.start) / timedelta(minutes=1)
+                venue = space.venue
+                assert not (
+                    venue.min_duration_minutes <= minutes <= venue.max_duration_minutes
+                )
+            else:
+                assert item.reason == "overlaps-series", item.reason
 
 
 def _db_accepts_and_keep(space, user, start, minutes) -> None:

@@ -19,7 +19,7 @@ from django.db import connection
 from tests.bookings.helpers import at, future_day, iso
 from tests.conftest import client_for, make_space, make_user
 from venueos.bookings.models import Booking
-from venueos.bookings.services import advisory_key
+from venueos.common.locking import advisory_key
 from venueos.integrity import overlapping_bookings
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.concurrency]

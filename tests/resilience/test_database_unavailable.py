@@ -33,7 +33,7 @@ def test_a_web_page_says_so_in_words(monkeypatch):
     def lost(*args, **kwargs):
         raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr("venueos.web.views.venue_list", lost)
+    monkeypatch.setattr("venueos.web.views.public.venue_list", lost)
     response = Client(raise_request_exception=False).get("/")
     assert response.status_code == 503
     assert response["Retry-After"] == "1"

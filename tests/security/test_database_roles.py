@@ -171,3 +171,26 @@ def test_an_existing_trust_server_is_switched_to_passwords(tmp_path):
         _assert_password_protected(server)
     finally:
         embedded.stop(data_dir)
+
+
+def test_the_app_role_erases_personal_text_only_through_the_narrow_function(app):
+    """Data retention blanks a booking's free text inside its audit entries:
+    the app role does it through audit_erase_personal_entries, which can do
+    nothing else (the append-only trigger checks every row)."""
+    booking = uuid.uuid4()
+    with app.transaction(force_rollback=True):
+        app.execute(
+            "INSERT INTO audit_auditentry (entity_type, entity_id, action,"
+            " new_values, created_at, user_agent, request_id) VALUES"
+            " ('booking', %s, 'booking.created',"
+            " '{\"title\": \"Dr Smith, private\", \"attendee_count\": 2}', now(), '', '')",
+            [booking],
+        )
+        erased = app.execute(
+            "SELECT audit_erase_personal_entries(%s::uuid[])", [[booking]]
+        ).fetchone()
+        row = app.execute(
+            "SELECT new_values FROM audit_auditentry WHERE entity_id = %s", [booking]
+        ).fetchone()
+    assert erased == (1,)
+    assert row == ({"title": "", "attendee_count": 2},)

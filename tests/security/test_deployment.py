@@ -82,8 +82,10 @@ def test_the_embedded_demo_gets_a_generated_key_kept_in_its_home(tmp_path, monke
 
 
 @pytest.fixture
-def no_serving(monkeypatch):
+def no_serving(monkeypatch, settings):
+    settings.SECRET_KEY = "test-" + "k" * 50
     monkeypatch.setattr(cli, "_serve", lambda *args, **kwargs: 0)
+    monkeypatch.setattr(cli, "_start_worker", lambda: None)
 
 
 @pytest.mark.django_db

@@ -5,7 +5,7 @@ from venueos.accounts.models import ApiToken, Organization, User
 
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "created_at"]
+    list_display = ["name", "slug", "booking_retention_days", "created_at"]
     search_fields = ["name", "slug"]
 
 

@@ -4,7 +4,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from venueos.accounts import selectors, services
-from venueos.accounts.models import Organization
 from venueos.accounts.serializers import (
     OrganizationIn,
     OrganizationOut,
@@ -16,8 +15,7 @@ from venueos.accounts.serializers import (
     UserOut,
 )
 from venueos.common.api import ListMixin, parse
-from venueos.common.permissions import require_admin, require_signed_in
-from venueos.common.problems import InvalidInput
+from venueos.common.permissions import require_signed_in
 from venueos.common.throttling import LoginRateThrottle
 
 
@@ -75,14 +73,16 @@ class MeApi(APIView):
 class OrganizationListCreateApi(ListMixin, APIView):
     @extend_schema(responses={200: OrganizationOut(many=True)}, tags=["accounts"])
     def get(self, request):
-        require_admin(request.user)
-        return self.paginated(selectors.organization_list(), OrganizationOut)
+        require_signed_in(request.user)
+        return self.paginated(
+            selectors.organization_list(user=request.user), OrganizationOut
+        )
 
     @extend_schema(
         request=OrganizationIn, responses={201: OrganizationOut}, tags=["accounts"]
     )
     def post(self, request):
-        require_admin(request.user)
+        require_signed_in(request.user)
         data = parse(OrganizationIn, request.data)
         organization = services.organization_create(actor=request.user, **data)
         return Response(
@@ -93,21 +93,7 @@ class OrganizationListCreateApi(ListMixin, APIView):
 class UserCreateApi(APIView):
     @extend_schema(request=UserCreateIn, responses={201: UserOut}, tags=["accounts"])
     def post(self, request):
-        require_admin(request.user)
+        require_signed_in(request.user)
         data = parse(UserCreateIn, request.data)
-        organization = None
-        if data.get("organization_id"):
-            organization = Organization.objects.filter(
-                pk=data["organization_id"]
-            ).first()
-            if organization is None:
-                raise InvalidInput.field("organization_id", "No such organization.")
-        user = services.user_create(
-            email=data["email"],
-            password=data["password"],
-            full_name=data["full_name"],
-            role=data["role"],
-            organization=organization,
-            actor=request.user,
-        )
+        user = services.user_create(actor=request.user, **data)
         return Response(UserOut(user).data, status=status.HTTP_201_CREATED)

@@ -16,6 +16,17 @@ class Organization(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Data retention (bookings/retention.py): blank the free text of bookings
+    # cancelled or ended more than this many days ago. Empty: keep it.
+    booking_retention_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text=(
+            "Blank the title, description and meeting URL of bookings cancelled "
+            "or ended more than this many days ago (times, spaces and the audit "
+            "trail stay). Empty: never."
+        ),
+    )
 
     class Meta:
         ordering = ["name"]

@@ -1,10 +1,19 @@
-"""Account writes: registration, users, organizations, API tokens."""
+"""Account writes: registration, users, organizations, API tokens.
+
+Who may do what: anyone may sign up (always as a customer) and exchange their
+own e-mail and password for a token; a signed-in user revokes only their own
+tokens; only administrators create organizations and users of any role.
+`actor=None` is the operator at the command line (`venueos createuser`, the
+demo loader), never an API caller: views pass `request.user`, which is an
+anonymous user, not None, when nobody signed in.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 from datetime import timedelta
+from uuid import UUID
 
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
@@ -15,7 +24,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from venueos.accounts.models import ApiToken, Organization, Role, User
-from venueos.common.permissions import require_admin
+from venueos.accounts.selectors import organization_find
+from venueos.common.permissions import require_admin, require_signed_in
 from venueos.common.problems import (
     Conflict,
     InvalidInput,
@@ -49,15 +59,45 @@ def _email_taken(email: str) -> Conflict:
     )
 
 
+def _require_operator_or_admin(actor: User | None) -> None:
+    if actor is not None:
+        require_admin(actor)
+
+
 @transaction.atomic
 def user_create(
     *,
+    actor: User | None,
     email: str,
     password: str,
     full_name: str,
     role: str = Role.CUSTOMER,
     organization: Organization | None = None,
-    actor: User | None = None,
+    organization_id: UUID | None = None,
+) -> User:
+    """A user of any role, by an administrator (or the operator, `actor=None`);
+    a manager belongs to `organization` (or `organization_id`)."""
+    _require_operator_or_admin(actor)
+    if organization is None and organization_id is not None:
+        organization = organization_find(organization_id)
+        if organization is None:
+            raise InvalidInput.field("organization_id", "No such organization.")
+    return _user_save(
+        email=email,
+        password=password,
+        full_name=full_name,
+        role=role,
+        organization=organization,
+    )
+
+
+def _user_save(
+    *,
+    email: str,
+    password: str,
+    full_name: str,
+    role: str,
+    organization: Organization | None,
 ) -> User:
     email = User.objects.normalize_email(email).lower()
     if role == Role.MANAGER and organization is None:
@@ -75,9 +115,16 @@ def user_create(
     return user
 
 
+@transaction.atomic
 def user_register(*, email: str, password: str, full_name: str) -> User:
-    """Self-service sign-up: always a customer."""
-    return user_create(email=email, password=password, full_name=full_name)
+    """Self-service sign-up, open to anyone: always a customer."""
+    return _user_save(
+        email=email,
+        password=password,
+        full_name=full_name,
+        role=Role.CUSTOMER,
+        organization=None,
+    )
 
 
 @transaction.atomic
@@ -98,7 +145,11 @@ def organization_create(
         raise taken from exc
 
 
-def organization_get_or_create(*, slug: str) -> Organization:
+@transaction.atomic
+def organization_get_or_create(*, actor: User | None, slug: str) -> Organization:
+    """The organization with `slug`, created if missing (administrators and the
+    operator: `venueos createuser --organization`)."""
+    _require_operator_or_admin(actor)
     organization, _ = Organization.objects.get_or_create(
         slug=slug, defaults={"name": slug.replace("-", " ").title()}
     )
@@ -143,6 +194,8 @@ def token_create(
 
 @transaction.atomic
 def token_revoke(*, token_id, actor: User) -> None:
+    """Revoke one of the actor's own tokens (anyone else's is not found)."""
+    require_signed_in(actor)
     updated = ApiToken.objects.filter(
         pk=token_id, user=actor, revoked_at__isnull=True
     ).update(revoked_at=timezone.now())

@@ -1,6 +1,7 @@
-"""Availability: free time of spaces, and alternatives to a conflicting request.
+"""Availability: the free time of spaces (`availability_search`, `space_availability`).
 
-Selectors only (pure reads). The rules are the booking engine's rules
+Selectors only (pure reads); alternatives to a conflicting request are in
+`suggestions.py`, the grid and interval arithmetic in `timegrid.py`. The rules are the booking engine's rules
 (`venueos/bookings/rules.py` and the claims trigger), so that every slot shown
 here can be booked and every bookable slot is shown:
 
@@ -15,6 +16,10 @@ here can be booked and every bookable slot is shown:
   descendants) and the exclusive claims on S's ancestors (active bookings of an
   ancestor). Siblings never block each other. This reads the claims table the
   booking trigger writes, i.e. exactly what the exclusion constraint checks.
+  Claims already carry their bookings' buffers; S's own buffers widen that
+  busy time (a new booking of S would claim [start - before, end + after)), so
+  a slot is offered only when its buffered period is free, while the slot
+  itself is the booked time. Buffers do not have to lie in opening hours.
 - Only bookable time is reported: nothing before now, no start later than
   `booking_horizon_days` after now, nothing on a space that is not bookable or
   in an archived venue. Interval ends are snapped inward to the venue's slot
@@ -24,8 +29,8 @@ here can be booked and every bookable slot is shown:
 Query count: one search costs four queries whatever the number of spaces and
 days (plus one for the venues when `space.venue` is not already loaded): the
 space trees of the venues, their opening hours, then closures and claims over
-the search range (claims merged per space with range_agg). `next_available` is looked up in the same data (the range
-reaches one week past the window); only spaces with no fitting time there cost
+the search range (claims merged per space with range_agg). `next_available`
+is looked up in the same data (the range reaches one week past the window); only spaces with no fitting time there cost
 two more queries per further chunk (30, 120, 365 days, then the rest of the
 horizon), so even a fully booked space costs at most eight more queries.
 """
@@ -33,21 +38,32 @@ horizon), so even a fully booked space costs at most eight more queries.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from django.db import connection
 
-from venueos.common.timeutils import local_wall_time, on_grid, utc_now
+from venueos.bookings.timegrid import (
+    MINUTE,
+    Interval,
+    clip,
+    from_micros,
+    grid_ceil,
+    grid_floor,
+    merge,
+    opening_intervals,
+    subtract,
+    widen,
+)
+from venueos.common.problems import InvalidInput
+from venueos.common.timeutils import on_grid, utc_now
 from venueos.venues.models import Closure, OpeningHours, Space, Venue
+from venueos.venues.selectors import bookable_spaces, space_find, venue_find
 
-Interval = tuple[datetime, datetime]
-
-_MINUTE = timedelta(minutes=1)
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MAX_WINDOW = timedelta(days=31)
 # next_available: the first fetch reaches this far past the window, then chunks grow.
 _FIRST_READ = timedelta(days=1)
 _LOOKAHEAD = timedelta(days=7)
@@ -57,7 +73,6 @@ _NEXT_CHUNKS = (
     timedelta(days=365),
     timedelta(days=3650),
 )
-SUGGESTION_RADIUS = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -67,7 +82,7 @@ class Slot:
 
     @property
     def duration_minutes(self) -> int:
-        return int((self.end_time - self.start_time) / _MINUTE)
+        return int((self.end_time - self.start_time) / MINUTE)
 
 
 @dataclass
@@ -77,150 +92,10 @@ class SpaceAvailability:
     next_available: datetime | None = None
 
 
-# --- the slot grid in local time -------------------------------------------------
-
-
-def _offset_minutes(instant: datetime, zone: ZoneInfo) -> int:
-    return int(instant.astimezone(zone).utcoffset() / _MINUTE)
-
-
-def _minutes(instant: datetime, *, round_up: bool) -> int:
-    whole, rest = divmod(instant - _EPOCH, _MINUTE)
-    return whole + (1 if round_up and rest else 0)
-
-
-def _at(minutes: int) -> datetime:
-    return _EPOCH + minutes * _MINUTE
-
-
-def _from_micros(micros: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=micros)
-
-
-def _first_minute(low: int, high: int, predicate: Callable[[int], bool]) -> int:
-    """Smallest minute in (low, high] where predicate holds (false at low, true at high)."""
-    while high - low > 1:
-        middle = (low + high) // 2
-        if predicate(middle):
-            high = middle
-        else:
-            low = middle
-    return high
-
-
-def grid_ceil(instant: datetime, zone: ZoneInfo, slot_minutes: int) -> datetime:
-    """The first instant at or after `instant` on the venue-local slot grid.
-
-    Within one UTC offset the grid is regular in UTC; when the offset changes
-    between the instant and the candidate, start again at the change.
-    """
-    minute = _minutes(instant, round_up=True)
-    for _ in range(8):
-        offset = _offset_minutes(_at(minute), zone)
-        local = minute + offset
-        candidate = -(-local // slot_minutes) * slot_minutes - offset
-        if _offset_minutes(_at(candidate), zone) == offset:
-            return _at(candidate)
-        minute = _first_minute(
-            minute,
-            candidate,
-            lambda m, offset=offset: _offset_minutes(_at(m), zone) != offset,
-        )
-    raise ValueError(f"No grid point found after {instant} in {zone}.")
-
-
-def grid_floor(instant: datetime, zone: ZoneInfo, slot_minutes: int) -> datetime:
-    """The last instant at or before `instant` on the venue-local slot grid."""
-    minute = _minutes(instant, round_up=False)
-    for _ in range(8):
-        offset = _offset_minutes(_at(minute), zone)
-        local = minute + offset
-        candidate = local // slot_minutes * slot_minutes - offset
-        if _offset_minutes(_at(candidate), zone) == offset:
-            return _at(candidate)
-        change = _first_minute(
-            candidate,
-            minute,
-            lambda m, offset=offset: _offset_minutes(_at(m), zone) == offset,
-        )
-        minute = change - 1
-    raise ValueError(f"No grid point found before {instant} in {zone}.")
-
-
-# --- interval arithmetic (sorted, disjoint, half-open) ---------------------------
-
-
-def _merge(intervals: Iterable[Interval]) -> list[Interval]:
-    merged: list[Interval] = []
-    for start, end in sorted(intervals):
-        if end <= start:
-            continue
-        if merged and start <= merged[-1][1]:
-            if end > merged[-1][1]:
-                merged[-1] = (merged[-1][0], end)
-        else:
-            merged.append((start, end))
-    return merged
-
-
-def _clip(
-    intervals: Iterable[Interval], low: datetime, high: datetime
-) -> list[Interval]:
-    clipped = []
-    for start, end in intervals:
-        start, end = max(start, low), min(end, high)
-        if start < end:
-            clipped.append((start, end))
-    return clipped
-
-
-def _subtract(intervals: list[Interval], blockers: list[Interval]) -> list[Interval]:
-    """`intervals` minus `blockers`; both sorted, `blockers` merged."""
-    free: list[Interval] = []
-    first = 0
-    for start, end in intervals:
-        while first < len(blockers) and blockers[first][1] <= start:
-            first += 1
-        cursor = start
-        index = first
-        while index < len(blockers) and blockers[index][0] < end:
-            block_start, block_end = blockers[index]
-            if block_start > cursor:
-                free.append((cursor, block_start))
-            cursor = max(cursor, block_end)
-            if cursor >= end:
-                break
-            index += 1
-        if cursor < end:
-            free.append((cursor, end))
-    return free
-
-
-def opening_intervals(
-    hours: dict[int, list[tuple[int, int]]],
-    zone: ZoneInfo,
-    low: datetime,
-    high: datetime,
-) -> list[Interval]:
-    """Open time inside [low, high); `hours` maps weekday to (opens, closes)."""
-    if not hours:
-        return [(low, high)] if low < high else []
-    day = low.astimezone(zone).date() - timedelta(days=1)
-    last_day = high.astimezone(zone).date()
-    intervals: list[Interval] = []
-    while day <= last_day:
-        for opens, closes in hours.get(day.weekday(), ()):
-            intervals.append(
-                (local_wall_time(day, opens, zone), local_wall_time(day, closes, zone))
-            )
-        day += timedelta(days=1)
-    return _clip(_merge(intervals), low, high)
-
-
 # --- loading: a fixed number of queries for any number of spaces ----------------
 
 
-class _Snapshot:
+class Snapshot:
     """Venues, space trees and opening hours of a set of spaces (<= 3 queries);
     closures and claims are fetched per time range (2 queries each)."""
 
@@ -305,7 +180,11 @@ class _Snapshot:
         # Claims on the spaces themselves (any scope) and exclusive claims on
         # their ancestors: what the claim_no_conflict constraint would meet.
         # range_agg merges them per space in the database: a hall holds a
-        # shared claim for every booking of every room in it.
+        # shared claim for every booking of every room in it. A new booking's
+        # claims would be widened by its space's buffers, so claims that far
+        # outside the window still matter.
+        reach_before = max(space.buffer_before_minutes for space in spaces) * MINUTE
+        reach_after = max(space.buffer_after_minutes for space in spaces) * MINUTE
         own: dict[UUID, list[Interval]] = defaultdict(list)
         exclusive: dict[UUID, list[Interval]] = defaultdict(list)
         with connection.cursor() as cursor:
@@ -322,23 +201,34 @@ class _Snapshot:
                     GROUP BY space_id, exclusive
                 ) AS merged
                 """,
-                [low, high, list(space_ids), list(ancestor_ids - space_ids)],
+                [
+                    low - reach_before,
+                    high + reach_after,
+                    list(space_ids),
+                    list(ancestor_ids - space_ids),
+                ],
             )
             # Epoch microseconds: much cheaper to load than timestamptz text.
             for space_id, is_exclusive, start_us, end_us in cursor.fetchall():
-                start, end = _from_micros(start_us), _from_micros(end_us)
+                start, end = from_micros(start_us), from_micros(end_us)
                 own[space_id].append((start, end))
                 if is_exclusive:
                     exclusive[space_id].append((start, end))
         result: dict[UUID, list[Interval]] = {}
         for space in spaces:
             lineage = (space.id, *self.ancestors[space.id])
-            intervals = list(venue_wide[space.venue_id]) + own[space.id]
+            claimed = list(own[space.id])
+            for ancestor_id in self.ancestors[space.id]:
+                claimed += exclusive[ancestor_id]
+            intervals = widen(
+                claimed,
+                before=space.buffer_after_minutes * MINUTE,
+                after=space.buffer_before_minutes * MINUTE,
+            )
+            intervals += venue_wide[space.venue_id]
             for space_id in lineage:
                 intervals += by_space[space_id]
-            for ancestor_id in self.ancestors[space.id]:
-                intervals += exclusive[ancestor_id]
-            result[space.id] = _merge(intervals)
+            result[space.id] = merge(intervals)
         return result
 
 
@@ -346,7 +236,7 @@ class _Snapshot:
 
 
 @dataclass(frozen=True)
-class _Policy:
+class Policy:
     venue: Venue
     zone: ZoneInfo
     now: datetime
@@ -362,7 +252,7 @@ class _Policy:
 
     def effective_duration(self, duration_minutes: int | None) -> timedelta:
         minutes = max(duration_minutes or self.slot, self.venue.min_duration_minutes)
-        return minutes * _MINUTE
+        return minutes * MINUTE
 
     def books(self, space: Space) -> bool:
         return space.is_bookable and not self.venue.is_archived
@@ -392,7 +282,7 @@ class _Policy:
             while candidate + duration <= end and candidate <= self.horizon:
                 if self.fits_at(candidate, duration):
                     return candidate
-                candidate = grid_ceil(candidate + _MINUTE, self.zone, self.slot)
+                candidate = grid_ceil(candidate + MINUTE, self.zone, self.slot)
         return None
 
     def last_fit(
@@ -406,22 +296,22 @@ class _Policy:
             while candidate >= start:
                 if candidate <= self.horizon and self.fits_at(candidate, duration):
                     return candidate
-                candidate = grid_floor(candidate - _MINUTE, self.zone, self.slot)
+                candidate = grid_floor(candidate - MINUTE, self.zone, self.slot)
         return None
 
 
-def _policy(snapshot: _Snapshot, space: Space, now: datetime) -> _Policy:
-    return _Policy(snapshot.venue_of(space), snapshot.zones[space.venue_id], now)
+def policy_for(snapshot: Snapshot, space: Space, now: datetime) -> Policy:
+    return Policy(snapshot.venue_of(space), snapshot.zones[space.venue_id], now)
 
 
-def _free(
-    snapshot: _Snapshot,
+def free_time(
+    snapshot: Snapshot,
     space: Space,
     blocked: list[Interval],
     low: datetime,
     high: datetime,
 ) -> list[Interval]:
-    return _subtract(snapshot.open_time(space.venue_id, low, high), blocked)
+    return subtract(snapshot.open_time(space.venue_id, low, high), blocked)
 
 
 # --- public selectors ------------------------------------------------------------
@@ -445,8 +335,8 @@ def space_availability(
     spaces = list(spaces)
     if not spaces:
         return []
-    snapshot = _Snapshot(spaces)
-    policies = {space.id: _policy(snapshot, space, now) for space in spaces}
+    snapshot = Snapshot(spaces)
+    policies = {space.id: policy_for(snapshot, space, now) for space in spaces}
     durations = {
         space.id: policies[space.id].effective_duration(duration_minutes)
         for space in spaces
@@ -472,9 +362,9 @@ def space_availability(
         still_searching = []
         for space in searching:
             policy, duration = policies[space.id], durations[space.id]
-            free = _free(snapshot, space, blocked[space.id], low, high)
+            free = free_time(snapshot, space, blocked[space.id], low, high)
             if first_pass:
-                window = _clip(free, earliest, min(end, policy.horizon + duration))
+                window = clip(free, earliest, min(end, policy.horizon + duration))
                 results[space.id].available_slots = policy.snap(window, duration)
             found = policy.first_fit(free, duration, earliest)
             if found is not None:
@@ -493,142 +383,74 @@ def space_availability(
     return [results[space.id] for space in spaces]
 
 
-def suggest_alternatives(
+def _invalid(field: str, message: str, slug: str) -> InvalidInput:
+    return InvalidInput.field(field, message, slug=slug)
+
+
+def _search_duration(venue: Venue, duration_minutes: int | None) -> int:
+    if duration_minutes is None:
+        return venue.slot_minutes
+    if duration_minutes % venue.slot_minutes:
+        raise _invalid(
+            "duration",
+            f"duration must be a multiple of the venue's {venue.slot_minutes}-minute "
+            "slot.",
+            "invalid-duration",
+        )
+    if duration_minutes > venue.max_duration_minutes:
+        raise _invalid(
+            "duration",
+            f"duration may be at most {venue.max_duration_minutes} minutes here.",
+            "invalid-duration",
+        )
+    return duration_minutes
+
+
+def availability_search(
     *,
-    space: Space,
     start: datetime,
     end: datetime,
-    attendee_count: int,
-    limit: int = 5,
-    now: datetime | None = None,
-) -> list[dict]:
-    """Up to `limit` bookable slots as long as [start, end), for a 409 body.
+    space_id: UUID | None = None,
+    venue_id: UUID | None = None,
+    duration_minutes: int | None = None,
+    min_capacity: int | None = None,
+    features: Sequence[str] = (),
+) -> list[SpaceAvailability]:
+    """Free time of one space (`space_id`) or of a venue's bookable spaces.
 
-    First the nearest free times on the same space (earlier and later in turn,
-    nearest first, within a week either side, never overlapping each other),
-    then the same time on other bookable spaces of the venue that hold
-    `attendee_count` people (smallest fitting space first). When both kinds
-    exist, other spaces get up to limit // 2 places so the list shows both.
-    Every suggestion passes the venue's rules: grid, duration, opening hours,
-    closures, not in the past, within the horizon, capacity.
+    The window is at most 31 days; `duration_minutes` (default: the slot size)
+    is a multiple of the venue's slot and at most its maximum duration. Ids
+    that name nothing, a space of an archived venue or an archived venue are
+    400s (`unknown-space`, `unknown-venue`): the search exists, its input is
+    wrong. A space that misses `min_capacity` or `features` has no result.
     """
-    now = now or utc_now()
-    if limit <= 0 or end <= start:
-        return []
-    venue = space.venue
-    if venue.is_archived:
-        return []
-    duration = end - start
-    minutes = duration / _MINUTE
-    if not venue.min_duration_minutes <= minutes <= venue.max_duration_minutes:
-        return []
-    others = list(
-        Space.objects.filter(
-            venue_id=venue.id, is_bookable=True, capacity__gte=attendee_count
+    if end <= start:
+        raise _invalid(
+            "end_time", "end_time must be after start_time.", "invalid-window"
         )
-        .exclude(pk=space.id)
-        .order_by("capacity", "name", "id")
+    if end - start > MAX_WINDOW:
+        raise _invalid(
+            "end_time", "The search window may span at most 31 days.", "window-too-long"
+        )
+    if space_id is not None:
+        space = space_find(space_id, active_venue=True)
+        if space is None:
+            raise _invalid("space_id", "No such space.", "unknown-space")
+        if not space.is_bookable:
+            raise _invalid(
+                "space_id", f"'{space.name}' cannot be booked.", "space-not-bookable"
+            )
+        duration = _search_duration(space.venue, duration_minutes)
+        matches = (min_capacity is None or space.capacity >= min_capacity) and set(
+            features
+        ) <= set(space.features)
+        found = [space] if matches else []
+    else:
+        venue = venue_find(venue_id, active=True)
+        if venue is None:
+            raise _invalid("venue_id", "No such venue.", "unknown-venue")
+        duration = _search_duration(venue, duration_minutes)
+        found = bookable_spaces(venue, min_capacity=min_capacity, features=features)
+    return space_availability(
+        spaces=found, start=start, end=end, duration_minutes=duration
     )
-    for other in others:
-        other.venue = venue
-    snapshot = _Snapshot([space, *others])
-    policy = _policy(snapshot, space, now)
-    horizon_end = policy.horizon + duration
-    low = max(now, start - SUGGESTION_RADIUS)
-    high = min(end + SUGGESTION_RADIUS, horizon_end)
-    candidates = [
-        s for s in [space, *others] if s.is_bookable and s.capacity >= attendee_count
-    ]
-    if low >= high or not candidates:
-        return []
-
-    same_space: list[datetime] = []
-    if space in candidates:
-        blocked = snapshot.blocked([space], low, high)
-        free = _free(snapshot, space, blocked[space.id], low, high)
-        later = _later_starts(policy, free, duration, start, limit)
-        earlier = _earlier_starts(policy, free, duration, start, limit)
-        same_space = _alternate(start, earlier, later)
-
-    other_spaces: list[Space] = []
-    start_is_bookable = (
-        now <= start <= policy.horizon
-        and on_grid(start, policy.zone, policy.slot)
-        and on_grid(end, policy.zone, policy.slot)
-    )
-    if start_is_bookable and others:
-        # Other spaces are offered only at the requested time, so only that
-        # window is read: a venue's whole fortnight of claims is not needed.
-        blocked = snapshot.blocked(others, start, end)
-        for other in others:
-            free = _free(snapshot, other, blocked[other.id], start, end)
-            if any(s <= start and end <= e for s, e in free):
-                other_spaces.append(other)
-                if len(other_spaces) >= limit:
-                    break
-
-    same_quota = limit - min(len(other_spaces), limit // 2)
-    picked = [(moment, space.id) for moment in same_space[:same_quota]]
-    picked += [(start, other.id) for other in other_spaces[: limit - len(picked)]]
-    return [
-        {
-            "start_time": moment,
-            "end_time": moment + duration,
-            "duration_minutes": int(minutes),
-            "space_id": space_id,
-        }
-        for moment, space_id in picked
-    ]
-
-
-def _later_starts(
-    policy: _Policy,
-    free: list[Interval],
-    duration: timedelta,
-    start: datetime,
-    limit: int,
-) -> list[datetime]:
-    found: list[datetime] = []
-    earliest = max(start + _MINUTE, policy.now)
-    while len(found) < limit:
-        moment = policy.first_fit(free, duration, earliest)
-        if moment is None:
-            break
-        found.append(moment)
-        earliest = moment + duration
-    return found
-
-
-def _earlier_starts(
-    policy: _Policy,
-    free: list[Interval],
-    duration: timedelta,
-    start: datetime,
-    limit: int,
-) -> list[datetime]:
-    found: list[datetime] = []
-    latest = start - _MINUTE
-    while len(found) < limit:
-        moment = policy.last_fit(free, duration, latest)
-        if moment is None or moment < policy.now:
-            break
-        found.append(moment)
-        latest = moment - duration
-    return found
-
-
-def _alternate(
-    start: datetime, earlier: list[datetime], later: list[datetime]
-) -> list[datetime]:
-    """Earlier and later starts in turn, beginning with the nearer one."""
-    order: list[datetime] = []
-    later_first = bool(later) and (
-        not earlier or later[0] - start <= start - earlier[0]
-    )
-    first, second = (later, earlier) if later_first else (earlier, later)
-    for index in range(max(len(first), len(second))):
-        if index < len(first):
-            order.append(first[index])
-        if index < len(second):
-            order.append(second[index])
-    return order

@@ -1,58 +1,26 @@
 """GET /api/v1/availability/search: free time of one space or of a venue.
 
-Thin: parse the query string, call `space_availability`, serialize. Every bad
-input is a 400 problem with its own type. Ids that name nothing (or a space of
-an archived venue, or an archived venue) are 400 as well (`unknown-space`,
-`unknown-venue`), like unknown ids in request bodies elsewhere: the search
-itself exists, its input is wrong. Anonymous callers are welcome.
+Thin: parse the query string, call `availability_search` (which owns the
+window, duration and target rules), render. Every bad input is a 400 problem
+with its own type. Anonymous callers are welcome.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from venueos.bookings.availability import space_availability
+from venueos.bookings.availability import availability_search
+from venueos.bookings.serializers import SpaceAvailabilityOut, availability_json
 from venueos.common.api import parse_uuid
 from venueos.common.problems import InvalidInput
-from venueos.common.timeutils import AwareDateTimeField, parse_aware
-from venueos.venues.models import Space, Venue
+from venueos.common.timeutils import parse_aware
 
-MAX_WINDOW = timedelta(days=31)
 MAX_FEATURES = 20
-
-
-class AvailabilitySpaceOut(serializers.Serializer):
-    id = serializers.UUIDField()
-    name = serializers.CharField()
-    venue_id = serializers.UUIDField()
-    capacity = serializers.IntegerField()
-    features = serializers.ListField(child=serializers.CharField())
-
-
-class AvailableSlotOut(serializers.Serializer):
-    start_time = AwareDateTimeField()
-    end_time = AwareDateTimeField()
-    duration_minutes = serializers.IntegerField()
-
-
-class SpaceAvailabilityOut(serializers.Serializer):
-    space = AvailabilitySpaceOut()
-    facility = AvailabilitySpaceOut(
-        source="space", help_text="Alias of `space` (Phase 1 name)."
-    )
-    available_slots = AvailableSlotOut(many=True)
-    next_available = AwareDateTimeField(
-        allow_null=True,
-        help_text="First start at or after the window's start (up to the booking "
-        "horizon) where `duration` fits; null if none.",
-    )
 
 
 def _invalid(field: str, message: str, slug: str) -> InvalidInput:
@@ -126,26 +94,6 @@ def _target(params) -> tuple[str, UUID]:
     )
 
 
-def _duration(params, venue: Venue) -> int:
-    duration = _positive_int(params, "duration", "invalid-duration")
-    if duration is None:
-        return venue.slot_minutes
-    if duration % venue.slot_minutes:
-        raise _invalid(
-            "duration",
-            f"duration must be a multiple of the venue's {venue.slot_minutes}-minute "
-            "slot.",
-            "invalid-duration",
-        )
-    if duration > venue.max_duration_minutes:
-        raise _invalid(
-            "duration",
-            f"duration may be at most {venue.max_duration_minutes} minutes here.",
-            "invalid-duration",
-        )
-    return duration
-
-
 SEARCH_PARAMETERS = [
     OpenApiParameter(
         "start_time",
@@ -185,37 +133,6 @@ SEARCH_PARAMETERS = [
 ]
 
 
-def _stamp(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
-
-
-def availability_json(result) -> dict:
-    """`SpaceAvailabilityOut`, built directly: a venue search renders hundreds of
-    slots, where DRF's per-field machinery costs more than the search itself.
-    A test keeps the two identical."""
-    space = result.space
-    space_json = {
-        "id": str(space.id),
-        "name": space.name,
-        "venue_id": str(space.venue_id),
-        "capacity": space.capacity,
-        "features": list(space.features),
-    }
-    return {
-        "space": space_json,
-        "facility": dict(space_json),
-        "available_slots": [
-            {
-                "start_time": _stamp(slot.start_time),
-                "end_time": _stamp(slot.end_time),
-                "duration_minutes": slot.duration_minutes,
-            }
-            for slot in result.available_slots
-        ],
-        "next_available": _stamp(result.next_available),
-    }
-
-
 class AvailabilitySearchApi(APIView):
     @extend_schema(
         operation_id="availability_search",
@@ -236,56 +153,15 @@ class AvailabilitySearchApi(APIView):
         params = request.query_params
         start = _required_time(params, "start_time")
         end = _required_time(params, "end_time")
-        if end <= start:
-            raise _invalid(
-                "end_time", "end_time must be after start_time.", "invalid-window"
-            )
-        if end - start > MAX_WINDOW:
-            raise _invalid(
-                "end_time",
-                "The search window may span at most 31 days.",
-                "window-too-long",
-            )
         kind, target_id = _target(params)
-        min_capacity = _positive_int(params, "min_capacity", "invalid-min-capacity")
-        features = _features(params)
-
-        spaces = Space.objects.filter(is_bookable=True)
-        if min_capacity:
-            spaces = spaces.filter(capacity__gte=min_capacity)
-        if features:
-            spaces = spaces.filter(features__contains=features)
-        if kind == "space":
-            space = (
-                Space.objects.select_related("venue")
-                .filter(pk=target_id, venue__archived_at__isnull=True)
-                .first()
-            )
-            if space is None:
-                raise _invalid("space_id", "No such space.", "unknown-space")
-            if not space.is_bookable:
-                raise _invalid(
-                    "space_id",
-                    f"'{space.name}' cannot be booked.",
-                    "space-not-bookable",
-                )
-            venue = space.venue
-            duration = _duration(params, venue)
-            matches = (min_capacity is None or space.capacity >= min_capacity) and set(
-                features
-            ) <= set(space.features)
-            found = [space] if matches else []
-        else:
-            venue = Venue.objects.filter(pk=target_id, archived_at__isnull=True).first()
-            if venue is None:
-                raise _invalid("venue_id", "No such venue.", "unknown-venue")
-            duration = _duration(params, venue)
-            found = list(spaces.filter(venue=venue).order_by("name", "id"))
-            for space in found:
-                space.venue = venue  # one venue object, not a join per row
-
-        results = space_availability(
-            spaces=found, start=start, end=end, duration_minutes=duration
+        results = availability_search(
+            start=start,
+            end=end,
+            space_id=target_id if kind == "space" else None,
+            venue_id=target_id if kind == "venue" else None,
+            duration_minutes=_positive_int(params, "duration", "invalid-duration"),
+            min_capacity=_positive_int(params, "min_capacity", "invalid-min-capacity"),
+            features=_features(params),
         )
         return Response([availability_json(result) for result in results])
 

@@ -24,25 +24,22 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
 
-from django.db import DatabaseError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from venueos.accounts.models import User
 from venueos.audit.models import AuditEntry
 from venueos.audit.services import _jsonable
+from venueos.bookings.conflicts import BookingConflict
 from venueos.bookings.models import Booking, BookingStatus
 from venueos.bookings.rules import BookingRuleViolation, check_booking_rules
-from venueos.bookings.services import (
-    BookingConflict,
-    _lock_space_paths,
-    _snapshot,
-)
-from venueos.common.db import EXCLUSION_VIOLATION, LOSING_SQLSTATES, sqlstate
+from venueos.bookings.services import _snapshot
+from venueos.common.locking import EXCLUSION_VIOLATION, lock_space_paths, lost_race_as
 from venueos.common.middleware import current_request
 from venueos.common.permissions import require_manager_of
 from venueos.venues.models import Closure, OpeningHours, Space, Venue
@@ -95,38 +92,103 @@ def _describe(number: int, first_row: int, size: int) -> str:
     return f"batch {number} (rows {first_row}-{first_row + size - 1})"
 
 
+@dataclass
+class RuleData:
+    """What `check_booking_rules` reads, pre-fetched for many bookings at once:
+    the venues, their opening hours, their closures over a time range and the
+    spaces' ancestors (four queries whatever the number of bookings)."""
+
+    venues: dict[uuid.UUID, Venue]
+    hours: dict[uuid.UUID, list[OpeningHours]]
+    closures: dict[uuid.UUID, list[Closure]]
+    ancestors: dict[uuid.UUID, list[uuid.UUID]]
+
+    @classmethod
+    def fetch(cls, spaces: Iterable[Space], low: datetime, high: datetime) -> RuleData:
+        spaces = list(spaces)
+        venues = Venue.objects.in_bulk({space.venue_id for space in spaces})
+        hours: dict[uuid.UUID, list[OpeningHours]] = defaultdict(list)
+        for row in OpeningHours.objects.filter(venue_id__in=list(venues)):
+            hours[row.venue_id].append(row)
+        closures: dict[uuid.UUID, list[Closure]] = defaultdict(list)
+        for closure in Closure.objects.filter(
+            venue_id__in=list(venues), start_time__lt=high, end_time__gt=low
+        ):
+            closures[closure.venue_id].append(closure)
+        ancestors = _ancestors_of(list({space.id for space in spaces}))
+        return cls(venues, hours, closures, ancestors)
+
+    def check(
+        self,
+        *,
+        space: Space,
+        start: datetime,
+        end: datetime,
+        attendee_count: int,
+        now: datetime,
+    ) -> None:
+        """`check_booking_rules` from the pre-fetched data: the same 400s."""
+        venue = self.venues[space.venue_id]
+        check_booking_rules(
+            venue=venue,
+            space=space,
+            space_lineage=[space.id, *self.ancestors[space.id]],
+            start=start,
+            end=end,
+            attendee_count=attendee_count,
+            now=now,
+            opening_hours=self.hours[venue.id],
+            closures=self.closures[venue.id],
+        )
+
+
+def audit_bookings(
+    bookings: Iterable[Booking],
+    *,
+    action: str,
+    actor: User,
+    old: Callable[[Booking], dict] | None = None,
+    new: Callable[[Booking], dict] = _snapshot,
+) -> None:
+    """One audit entry per booking in one insert, inside the caller's
+    transaction; by default its snapshot as the new values."""
+    context = current_request.get()
+    AuditEntry.objects.bulk_create(
+        AuditEntry(
+            entity_type="booking",
+            entity_id=booking.id,
+            action=action,
+            actor=actor,
+            old_values=_jsonable(old(booking)) if old else None,
+            new_values=_jsonable(new(booking)),
+            ip=context.ip if context else None,
+            user_agent=context.user_agent if context else "",
+            request_id=context.request_id if context else "",
+        )
+        for booking in bookings
+    )
+
+
 def _check_batch(
     *, actor: User, batch: list[BookingImportRow], label: str
 ) -> dict[uuid.UUID, list[uuid.UUID]]:
     """Permission and rules for every row; returns each space's ancestors."""
-    venues = Venue.objects.in_bulk({row.space.venue_id for row in batch})
-    for venue in venues.values():
+    data = RuleData.fetch(
+        (row.space for row in batch),
+        min(row.start_time for row in batch),
+        max(row.end_time for row in batch),
+    )
+    for venue in data.venues.values():
         require_manager_of(actor, venue.organization_id)
-    hours: dict[uuid.UUID, list[OpeningHours]] = defaultdict(list)
-    for row in OpeningHours.objects.filter(venue_id__in=list(venues)):
-        hours[row.venue_id].append(row)
-    closures: dict[uuid.UUID, list[Closure]] = defaultdict(list)
-    for closure in Closure.objects.filter(
-        venue_id__in=list(venues),
-        start_time__lt=max(row.end_time for row in batch),
-        end_time__gt=min(row.start_time for row in batch),
-    ):
-        closures[closure.venue_id].append(closure)
-    ancestors = _ancestors_of(list({row.space.id for row in batch}))
     now = timezone.now()
     for offset, row in enumerate(batch):
-        venue = venues[row.space.venue_id]
         try:
-            check_booking_rules(
-                venue=venue,
+            data.check(
                 space=row.space,
-                space_lineage=[row.space.id, *ancestors[row.space.id]],
                 start=row.start_time,
                 end=row.end_time,
                 attendee_count=row.attendee_count,
                 now=now,
-                opening_hours=hours[venue.id],
-                closures=closures[venue.id],
             )
         except BookingRuleViolation as exc:
             raise BookingRuleViolation(
@@ -136,7 +198,7 @@ def _check_batch(
                 errors=exc.errors,
                 **exc.extra,
             ) from exc
-    return ancestors
+    return data.ancestors
 
 
 def _import_batch(*, actor: User, batch: list[BookingImportRow], label: str) -> int:
@@ -157,43 +219,27 @@ def _import_batch(*, actor: User, batch: list[BookingImportRow], label: str) -> 
         )
         for row in batch
     ]
-    context = current_request.get()
 
     @transaction.atomic(durable=True)
     def write() -> None:
-        _lock_space_paths(list(ancestors.items()))
+        lock_space_paths(ancestors.items())
         Booking.objects.bulk_create(bookings)
-        AuditEntry.objects.bulk_create(
-            AuditEntry(
-                entity_type="booking",
-                entity_id=booking.id,
-                action=IMPORT_ACTION,
-                actor=actor,
-                old_values=None,
-                new_values=_jsonable(_snapshot(booking)),
-                ip=context.ip if context else None,
-                user_agent=context.user_agent if context else "",
-                request_id=context.request_id if context else "",
-            )
-            for booking in bookings
-        )
+        audit_bookings(bookings, action=IMPORT_ACTION, actor=actor)
 
-    try:
-        write()
-    except DatabaseError as exc:
-        state = sqlstate(exc)
+    def lost(state: str) -> BookingConflict:
         if state == EXCLUSION_VIOLATION:
-            raise BookingConflict(
+            return BookingConflict(
                 f"In {label} a booking overlaps another one (already stored, or "
                 "of the same batch) on its space or a space containing it or "
                 "inside it. Nothing of this batch was stored."
-            ) from exc
-        if state in LOSING_SQLSTATES:
-            raise BookingConflict(
-                f"The spaces of {label} are busy with other bookings right now; "
-                "nothing of this batch was stored. Try it again."
-            ) from exc
-        raise
+            )
+        return BookingConflict(
+            f"The spaces of {label} are busy with other bookings right now; "
+            "nothing of this batch was stored. Try it again."
+        )
+
+    with lost_race_as(lost):
+        write()
     return len(bookings)
 
 

@@ -10,6 +10,13 @@ Invariants held by PostgreSQL (see migrations):
   lets shared claims coexist while anything meeting an exclusive claim fails.
   So a booking blocks its space's ancestors and descendants, never its siblings.
 - Intervals are half-open `[start, end)`, so back-to-back bookings do not meet.
+- Buffers (migration 0003): a claim's period is the booking's time widened by
+  the set-up and clean-up minutes of its space, `[start - before, end + after)`.
+  The booking keeps the buffers it was made or last moved with in its own
+  columns `buffer_before_minutes` / `buffer_after_minutes` (raw SQL columns,
+  written only by a BEFORE trigger), so changing a space's buffers later
+  re-checks nothing already booked and `venueos check` can recompute the
+  buffered overlaps without the claims table.
 
 Lock order (services.py): advisory locks on the affected spaces are taken in
 ascending key order, shared for ancestors and exclusive for the booked space,
@@ -32,6 +39,33 @@ class BookingStatus(models.TextChoices):
 
 
 ACTIVE_STATUSES = (BookingStatus.PENDING, BookingStatus.CONFIRMED)
+
+
+class BookingSeries(models.Model):
+    """A recurring booking: its bookings carry `series`. The rule is kept as
+    sent (normalised); each occurrence is an ordinary booking under every rule
+    and constraint of a single one."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    venue = models.ForeignKey(Venue, on_delete=models.PROTECT, related_name="+")
+    space = models.ForeignKey(Space, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    title = models.CharField(max_length=200)
+    recurrence = models.JSONField()
+    # The zone the occurrences' local wall time was kept in (the venue's).
+    timezone = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "booking series"
+
+    def __str__(self):
+        return f"{self.title} (series)"
 
 
 class Booking(models.Model):
@@ -64,6 +98,17 @@ class Booking(models.Model):
         related_name="+",
     )
     cancellation_reason = models.CharField(max_length=500, blank=True, default="")
+    # Grows on every change a calendar shows (time, space, title, description,
+    # status): written only by a BEFORE trigger (migration 0005), whatever the
+    # application sends; iCalendar feeds give it as SEQUENCE.
+    sequence = models.PositiveIntegerField(default=0, editable=False)
+    series = models.ForeignKey(
+        BookingSeries,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="bookings",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -96,6 +141,11 @@ class Booking(models.Model):
             models.Index(fields=["user", "start_time"], name="booking_user_start"),
             models.Index(fields=["venue", "start_time"], name="booking_venue_start"),
             models.Index(fields=["space", "start_time"], name="booking_space_start"),
+            models.Index(
+                fields=["series", "start_time"],
+                name="booking_series_start",
+                condition=Q(series__isnull=False),
+            ),
         ]
 
     def __str__(self):

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Q
 
-from venueos.bookings.availability import opening_intervals
+from venueos.bookings.timegrid import opening_intervals
 from venueos.common.problems import InvalidInput
 from venueos.common.timeutils import on_grid
 from venueos.venues.models import Closure, OpeningHours, Space, Venue

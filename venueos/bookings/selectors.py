@@ -1,25 +1,24 @@
-"""Booking reads: lists scoped by role, conflicts, history."""
+"""Booking reads: lists scoped by role, one booking, its history.
+
+What collides with a booking is in `conflicts.py`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
-from uuid import UUID
 
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from venueos.audit.selectors import audit_history
-from venueos.bookings.models import ACTIVE_STATUSES, Booking
+from venueos.bookings.models import (
+    ACTIVE_STATUSES,
+    Booking,
+    BookingSeries,
+    BookingStatus,
+)
 from venueos.common.permissions import manages_organization
-from venueos.common.problems import NotFound
-from venueos.common.timeutils import AwareDateTimeField
-
-if TYPE_CHECKING:
-    from venueos.bookings.services import ConflictContext
-
+from venueos.common.problems import InvalidInput, NotFound
 
 # Only what the booking JSON shows of the space and the owner.
 _RELATED_COLUMNS = (
@@ -36,6 +35,14 @@ def _base() -> QuerySet:
     return Booking.objects.select_related("space", "user").only(
         *booking_columns, *_RELATED_COLUMNS
     )
+
+
+def _status_filter(value: str | None) -> str | None:
+    if value and value not in BookingStatus.values:
+        raise InvalidInput.field(
+            "status", f"Use one of: {', '.join(BookingStatus.values)}."
+        )
+    return value or None
 
 
 def bookings_visible_to(user) -> QuerySet:
@@ -55,17 +62,24 @@ def booking_list(
     user,
     space_id=None,
     venue_id=None,
+    venue_ids=None,
     status: str | None = None,
+    active: bool = False,
     start: datetime | None = None,
     end: datetime | None = None,
 ) -> QuerySet:
+    status = _status_filter(status)
     bookings = bookings_visible_to(user)
     if space_id:
         bookings = bookings.filter(space_id=space_id)
     if venue_id:
         bookings = bookings.filter(venue_id=venue_id)
+    if venue_ids is not None:
+        bookings = bookings.filter(venue_id__in=venue_ids)
     if status:
         bookings = bookings.filter(status=status)
+    if active:
+        bookings = bookings.filter(status__in=ACTIVE_STATUSES)
     if start:
         bookings = bookings.filter(end_time__gt=start)
     if end:
@@ -80,6 +94,7 @@ def booking_list_for_user(
     end: datetime | None = None,
     status: str | None = None,
 ) -> QuerySet:
+    status = _status_filter(status)
     bookings = _base().filter(user=user)
     if start is None and end is None:
         bookings = bookings.filter(end_time__gt=timezone.now())
@@ -109,94 +124,6 @@ def booking_history(booking: Booking):
     return audit_history(entity_type="booking", entity_id=booking.id)
 
 
-@dataclass(frozen=True)
-class ConflictingBooking:
-    id: UUID
-    space_id: UUID
-    user_id: UUID
-    title: str
-    start_time: datetime
-    end_time: datetime
-
-
-def booking_conflicts_for(
-    *, space_id, start: datetime, end: datetime, exclude_booking_id=None
-) -> list[ConflictingBooking]:
-    """Active bookings that block [start, end) on a space, earliest first: those
-    of the space, of its descendants (any claim on it) and of its ancestors
-    (their exclusive claims on themselves), read from the claims table in one
-    query. Every create runs it first, winners included, so it stays lean."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            WITH RECURSIVE up(id, depth) AS (
-                SELECT id, 0 FROM venues_space WHERE id = %(space)s
-                UNION ALL
-                SELECT s.parent_id, up.depth + 1 FROM venues_space s
-                JOIN up ON s.id = up.id WHERE s.parent_id IS NOT NULL AND up.depth < 100
-            )
-            SELECT b.id, b.space_id, b.user_id, b.title, b.start_time, b.end_time
-            FROM bookings_booking b
-            WHERE b.id IN (
-                SELECT c.booking_id
-                FROM bookings_bookingclaim c JOIN up ON c.space_id = up.id
-                WHERE c.period && tstzrange(%(start)s, %(end)s, '[)')
-                  AND (up.depth = 0 OR c.exclusive)
-            )
-              AND b.id IS DISTINCT FROM %(exclude)s
-            ORDER BY b.start_time, b.id
-            """,
-            {
-                "space": space_id,
-                "start": start,
-                "end": end,
-                "exclude": exclude_booking_id,
-            },
-        )
-        return [ConflictingBooking(*row) for row in cursor.fetchall()]
-
-
-def conflict_body(
-    *, context: ConflictContext, conflicts: list[ConflictingBooking], actor
-) -> dict:
-    """The extra members of a 409 booking-conflict problem (api.md)."""
-    from venueos.bookings.availability import suggest_alternatives
-
-    stamp = AwareDateTimeField().to_representation
-    conflicting = None
-    if conflicts:
-        winner = conflicts[0]
-        conflicting = {
-            "start_time": stamp(winner.start_time),
-            "end_time": stamp(winner.end_time),
-            "space_id": str(winner.space_id),
-        }
-        if winner.user_id == actor.pk or manages_organization(
-            actor, context.space.venue.organization_id
-        ):
-            conflicting["id"] = str(winner.id)
-            conflicting["title"] = winner.title
-    alternatives = suggest_alternatives(
-        space=context.space,
-        start=context.start,
-        end=context.end,
-        attendee_count=context.attendee_count,
-        limit=5,
-    )
-    return {
-        "conflicting_booking": conflicting,
-        "suggested_alternatives": [
-            {
-                "start_time": stamp(item["start_time"]),
-                "end_time": stamp(item["end_time"]),
-                "duration_minutes": item["duration_minutes"],
-                "space_id": str(item["space_id"]),
-            }
-            for item in alternatives
-        ],
-    }
-
-
 def space_has_bookings(space_id) -> bool:
     return Booking.objects.filter(space_id=space_id).exists()
 
@@ -217,3 +144,16 @@ def subtree_has_active_future_bookings(space_id) -> bool:
             [space_id, list(ACTIVE_STATUSES), timezone.now()],
         )
         return cursor.fetchone()[0]
+
+
+def booking_series_get_for(user, series_id) -> tuple[BookingSeries, list[Booking]]:
+    """A series and all its bookings (cancelled ones too), for its owner and
+    the venue's managers; 404 for anyone else."""
+    series = BookingSeries.objects.select_related("venue").filter(pk=series_id).first()
+    if series is None or not (
+        series.user_id == user.pk
+        or manages_organization(user, series.venue.organization_id)
+    ):
+        raise NotFound("No such booking series.")
+    bookings = list(_base().filter(series=series).order_by("start_time", "id"))
+    return series, bookings

@@ -96,6 +96,9 @@ class BookingOut(serializers.ModelSerializer):
     updated_at = AwareDateTimeField(read_only=True)
     cancelled_at = AwareDateTimeField(read_only=True, allow_null=True)
     status = serializers.ChoiceField(choices=BookingStatus.choices, read_only=True)
+    series_id = serializers.UUIDField(
+        read_only=True, allow_null=True, help_text="The recurring series, if any"
+    )
 
     class Meta:
         model = Booking
@@ -117,6 +120,7 @@ class BookingOut(serializers.ModelSerializer):
             "updated_at",
             "cancelled_at",
             "cancellation_reason",
+            "series_id",
         ]
 
 
@@ -162,4 +166,134 @@ def booking_json(booking: Booking) -> dict:
         "updated_at": _stamp(booking.updated_at),
         "cancelled_at": _stamp(booking.cancelled_at),
         "cancellation_reason": booking.cancellation_reason,
+        "series_id": str(booking.series_id) if booking.series_id else None,
     }
+
+
+class AvailabilitySpaceOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    venue_id = serializers.UUIDField()
+    capacity = serializers.IntegerField()
+    features = serializers.ListField(child=serializers.CharField())
+
+
+class AvailableSlotOut(serializers.Serializer):
+    start_time = AwareDateTimeField()
+    end_time = AwareDateTimeField()
+    duration_minutes = serializers.IntegerField()
+
+
+class SpaceAvailabilityOut(serializers.Serializer):
+    space = AvailabilitySpaceOut()
+    facility = AvailabilitySpaceOut(
+        source="space", help_text="Alias of `space` (Phase 1 name)."
+    )
+    available_slots = AvailableSlotOut(many=True)
+    next_available = AwareDateTimeField(
+        allow_null=True,
+        help_text="First start at or after the window's start (up to the booking "
+        "horizon) where `duration` fits; null if none.",
+    )
+
+
+def availability_json(result) -> dict:
+    """`SpaceAvailabilityOut`, built directly: a venue search renders hundreds of
+    slots, where DRF's per-field machinery costs more than the search itself.
+    A test keeps the two identical."""
+    space = result.space
+    space_json = {
+        "id": str(space.id),
+        "name": space.name,
+        "venue_id": str(space.venue_id),
+        "capacity": space.capacity,
+        "features": list(space.features),
+    }
+    return {
+        "space": space_json,
+        "facility": dict(space_json),
+        "available_slots": [
+            {
+                "start_time": _stamp(slot.start_time),
+                "end_time": _stamp(slot.end_time),
+                "duration_minutes": slot.duration_minutes,
+            }
+            for slot in result.available_slots
+        ],
+        "next_available": _stamp(result.next_available),
+    }
+
+
+class RecurrenceIn(serializers.Serializer):
+    freq = serializers.ChoiceField(choices=["daily", "weekly", "monthly"])
+    interval = serializers.IntegerField(
+        min_value=1, max_value=1000, required=False, default=1
+    )
+    count = serializers.IntegerField(min_value=1, max_value=200, required=False)
+    until = serializers.DateField(
+        required=False, help_text="Last local date (inclusive)"
+    )
+    byweekday = serializers.ListField(
+        child=serializers.IntegerField(min_value=0, max_value=6),
+        required=False,
+        min_length=1,
+        max_length=7,
+        help_text="Weekdays, Monday 0 … Sunday 6",
+    )
+
+    def validate(self, attrs):
+        if ("count" in attrs) == ("until" in attrs):
+            raise serializers.ValidationError("Give exactly one of count and until.")
+        return attrs
+
+
+class SeriesCreateIn(BookingCreateIn):
+    recurrence = RecurrenceIn()
+    on_conflict = serializers.ChoiceField(
+        choices=["fail", "skip"], required=False, default="fail"
+    )
+
+
+class RecurrenceOut(serializers.Serializer):
+    freq = serializers.CharField()
+    interval = serializers.IntegerField()
+    count = serializers.IntegerField(allow_null=True)
+    until = serializers.DateField(allow_null=True)
+    byweekday = serializers.ListField(child=serializers.IntegerField(), allow_null=True)
+
+
+class SkippedOccurrenceOut(serializers.Serializer):
+    start_time = AwareDateTimeField()
+    end_time = AwareDateTimeField()
+    reason = serializers.CharField(help_text="A problem slug, e.g. booking-conflict")
+    detail = serializers.CharField()
+
+
+class SeriesOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    space_id = serializers.UUIDField()
+    venue_id = serializers.UUIDField()
+    user_id = serializers.UUIDField()
+    title = serializers.CharField()
+    timezone = serializers.CharField()
+    recurrence = RecurrenceOut()
+    bookings = BookingOut(many=True)
+    skipped = SkippedOccurrenceOut(many=True, required=False)
+    created_at = AwareDateTimeField()
+
+
+def series_json(series, bookings, skipped=None) -> dict:
+    body = {
+        "id": str(series.id),
+        "space_id": str(series.space_id),
+        "venue_id": str(series.venue_id),
+        "user_id": str(series.user_id),
+        "title": series.title,
+        "timezone": series.timezone,
+        "recurrence": series.recurrence,
+        "bookings": [booking_json(booking) for booking in bookings],
+        "created_at": _stamp(series.created_at),
+    }
+    if skipped is not None:
+        body["skipped"] = [item.as_json() for item in skipped]
+    return body

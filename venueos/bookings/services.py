@@ -1,42 +1,49 @@
 """Booking writes: create, move/edit, cancel, confirm, reject, and event holds.
 
-The guarantee is PostgreSQL's (see models.py): the exclusion constraints on
-bookings and on their claims. What this module adds is speed for the losers
-and good errors:
+Who may do what (each service decides, before any other check):
+- anyone signed in books for themselves; only the venue's managers (and
+  admins) book on behalf of someone else, and confirm or reject;
+- a booking's owner and the venue's managers change or cancel it (a customer
+  only until it ends).
 
-Lock order: inside one transaction, first the booking row (`FOR UPDATE`, on
-changes), then transaction-level advisory locks on the target space (exclusive)
-and its ancestors (shared), taken in ascending key order in one statement.
-Every writer that could conflict shares at least one of those locks in a
-conflicting mode, so conflicting writers queue on the lock instead of meeting
-each other's uncommitted claim rows inside the constraint (which costs a
-deadlock-detector round of 1 s). Waits are bounded by `lock_timeout`; a
-timeout, a deadlock or a constraint violation is a 409, never a 500.
+The guarantee against double booking is PostgreSQL's (see models.py): the
+exclusion constraints on bookings and on their claims. What this module adds
+is speed for the losers and good errors: writes take the locks of
+`venueos.common.locking` (the booking row, then the spaces' advisory locks),
+and a lost race is a 409 (`conflicts.py` describes it), never a 500.
 """
 
 from __future__ import annotations
 
-import functools
-import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
-from django.db import DatabaseError, connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from venueos.accounts.models import User
+from venueos.accounts.selectors import user_by_id
 from venueos.audit.services import audit_record
+from venueos.bookings.conflicts import (
+    BookingConflict,
+    ConflictContext,
+    conflict_problem,
+    refuse_known_conflicts,
+)
 from venueos.bookings.models import Booking, BookingStatus
 from venueos.bookings.rules import check_booking_rules, check_capacity
-from venueos.common.db import (
+from venueos.common.locking import (
     EXCLUSION_VIOLATION,
-    LOSING_SQLSTATES,
-    bound_lock_waits,
-    lock_timeout,
-    sqlstate,
+    lock_rows,
+    lock_space_paths,
+    lost_race_as,
 )
-from venueos.common.permissions import manages_organization
+from venueos.common.permissions import (
+    manages_organization,
+    require_manager_of,
+    require_signed_in,
+)
 from venueos.common.problems import Conflict, InvalidInput, PermissionDenied
 from venueos.venues.models import Space
 from venueos.venues.selectors import space_ancestor_ids
@@ -52,10 +59,6 @@ AUDITED_FIELDS = [
     "status",
     "user_id",
 ]
-
-
-class BookingConflict(Conflict):
-    slug, title = "booking-conflict", "Booking Conflict"
 
 
 class EventHoldLocked(Conflict):
@@ -80,118 +83,46 @@ class InvalidBookingState(Conflict):
     slug, title = "invalid-booking-state", "Invalid booking state"
 
 
-@dataclass(frozen=True)
-class ConflictContext:
-    """What the 409 body needs to describe the collision."""
-
-    space: Space
-    start: datetime
-    end: datetime
-    attendee_count: int
-    exclude_booking_id: uuid.UUID | None
-
-
-def advisory_key(space_id: uuid.UUID) -> int:
-    """A stable signed 64-bit advisory-lock key for a space."""
-    return int.from_bytes(space_id.bytes[:8], "big", signed=True)
-
-
-_LOCKS_PER_STATEMENT = 1000
-
-
-def _lock_space_path(space_id: uuid.UUID, ancestor_ids: list[uuid.UUID]) -> None:
-    _lock_space_paths([(space_id, ancestor_ids)])
-
-
-def _lock_space_paths(paths: list[tuple[uuid.UUID, list[uuid.UUID]]]) -> None:
-    """The locks of `_lock_space_path` for several booked spaces at once (a bulk
-    import's batch): exclusive on each booked space, shared on their ancestors
-    (exclusive wins where one space is both), all in ascending key order."""
-    # One round trip: the timeout is set before the locks in the same statement.
-    wanted: dict[int, str] = {}
-    for _space_id, ancestor_ids in paths:
-        for a in ancestor_ids:
-            wanted.setdefault(advisory_key(a), "pg_advisory_xact_lock_shared")
-    for space_id, _ancestor_ids in paths:
-        wanted[advisory_key(space_id)] = "pg_advisory_xact_lock"
-    keys = sorted(wanted)
-    # A select list holds at most 1664 entries: large batches take their locks
-    # in several statements, still in ascending key order overall.
-    with connection.cursor() as cursor:
-        for at in range(0, len(keys), _LOCKS_PER_STATEMENT):
-            chunk = keys[at : at + _LOCKS_PER_STATEMENT]
-            calls = ", ".join(f"{wanted[key]}(%s)" for key in chunk)
-            cursor.execute(
-                f"SELECT set_config('lock_timeout', %s, true), {calls}",
-                [lock_timeout(), *chunk],
-            )
-
-
 def _snapshot(booking: Booking) -> dict[str, Any]:
     return {field: getattr(booking, field) for field in AUDITED_FIELDS}
 
 
-def _current_conflicts(context: ConflictContext) -> list:
-    from venueos.bookings.selectors import booking_conflicts_for
-
-    return booking_conflicts_for(
-        space_id=context.space.id,
-        start=context.start,
-        end=context.end,
-        exclude_booking_id=context.exclude_booking_id,
-    )
+def _lock_space_path(space_id: UUID, ancestor_ids: list[UUID]) -> None:
+    lock_space_paths([(space_id, ancestor_ids)])
 
 
-def _conflict_problem(
-    context: ConflictContext,
-    actor: User,
-    state: str | None,
-    conflicts: list | None = None,
-) -> BookingConflict:
-    from venueos.bookings.selectors import conflict_body
-
-    if conflicts is None:
-        conflicts = _current_conflicts(context)
-    if state == EXCLUSION_VIOLATION or conflicts:
-        detail = (
-            f"'{context.space.name}' (or a space containing it or inside it) is already "
-            "booked for part of that time."
-        )
-    else:
-        detail = "The space is busy with another booking right now; try again."
-    return BookingConflict(
-        detail, **conflict_body(context=context, conflicts=conflicts, actor=actor)
-    )
-
-
-def _run_losing_as_conflict(context: ConflictContext, actor: User, write):
-    """Run a write; a lost race (constraint, deadlock, lock timeout) becomes a 409.
-
-    A time already taken by a committed booking is answered from one read,
-    without queueing for the space's locks or inserting and rolling back: that
-    is most losers, once the winner of a rush has committed. The read is only a
-    shortcut; the constraint still decides every write that goes ahead.
-    """
-    conflicts = _current_conflicts(context)
-    if conflicts:
-        raise _conflict_problem(context, actor, EXCLUSION_VIOLATION, conflicts)
-    try:
+def _write_or_conflict(context: ConflictContext, actor: User, write):
+    """Run a durable write; a time already taken, or a lost race, is a 409."""
+    refuse_known_conflicts(context, actor)
+    with lost_race_as(lambda state: conflict_problem(context, actor, state)):
         return write()
-    except DatabaseError as exc:
-        state = sqlstate(exc)
-        if state not in LOSING_SQLSTATES:
-            raise
-    # Outside the failed transaction now: read the winner for the 409 body.
-    raise _conflict_problem(context, actor, state)
 
 
-def _resolve_owner(*, actor: User, space: Space, owner: User | None) -> User:
-    if owner is None or owner.pk == actor.pk:
+def _require_owner_or_manager(actor: User, booking: Booking, doing: str) -> None:
+    require_signed_in(actor)
+    if booking.user_id != actor.pk and not manages_organization(
+        actor, booking.venue.organization_id
+    ):
+        raise PermissionDenied(
+            f"Only the booking's owner or the venue's managers may {doing} it."
+        )
+
+
+def _resolve_owner(
+    *, actor: User, space: Space, owner: User | None, owner_id: UUID | None
+) -> User:
+    if owner is None and owner_id is None:
+        return actor
+    if (owner.pk if owner is not None else owner_id) == actor.pk:
         return actor
     if not manages_organization(actor, space.venue.organization_id):
         raise PermissionDenied(
             "Only the venue's managers may book on behalf of someone else."
         )
+    if owner is None:
+        owner = user_by_id(owner_id)
+        if owner is None:
+            raise InvalidInput.field("user_id", "No such user.")
     return owner
 
 
@@ -206,10 +137,16 @@ def booking_create(
     attendee_count: int = 1,
     external_meeting_url: str = "",
     owner: User | None = None,
+    owner_id: UUID | None = None,
 ) -> Booking:
     """Create a booking (pending if the space needs approval and the actor
-    does not manage the venue); 400 for a broken rule, 409 if the time is taken."""
-    owner = _resolve_owner(actor=actor, space=space, owner=owner)
+    does not manage the venue); 400 for a broken rule, 409 if the time is taken.
+
+    The booking is the actor's unless `owner` (or `owner_id`, as an API client
+    names them) is someone else: then the actor must manage the venue.
+    """
+    require_signed_in(actor)
+    owner = _resolve_owner(actor=actor, space=space, owner=owner, owner_id=owner_id)
     ancestors = space_ancestor_ids(space.id)
     check_booking_rules(
         venue=space.venue,
@@ -254,20 +191,18 @@ def booking_create(
         return booking
 
     context = ConflictContext(space, start_time, end_time, attendee_count, None)
-    return _run_losing_as_conflict(context, actor, write)
+    return _write_or_conflict(context, actor, write)
 
 
 def _lock_booking(booking_id) -> Booking:
-    bound_lock_waits()
-    return (
-        Booking.objects.select_for_update(of=("self",))
-        .select_related("space", "venue", "user")
-        .get(pk=booking_id)
+    return lock_rows(Booking.objects.select_related("space", "venue", "user")).get(
+        pk=booking_id
     )
 
 
 def booking_update(*, actor: User, booking: Booking, **changes: Any) -> Booking:
     """Edit or move a booking; a move is re-checked like a create (400/409)."""
+    _require_owner_or_manager(actor, booking, "change")
     space: Space = changes.pop("space", None) or booking.space
     start = changes.get("start_time", booking.start_time)
     end = changes.get("end_time", booking.end_time)
@@ -332,7 +267,7 @@ def booking_update(*, actor: User, booking: Booking, **changes: Any) -> Booking:
         return current
 
     context = ConflictContext(space, start, end, attendee_count, booking.id)
-    return _run_losing_as_conflict(context, actor, write)
+    return _write_or_conflict(context, actor, write)
 
 
 def _mark_cancelled(booking: Booking, *, actor: User, reason: str) -> None:
@@ -344,27 +279,19 @@ def _mark_cancelled(booking: Booking, *, actor: User, reason: str) -> None:
     booking.save()
 
 
-def _busy_as_conflict(service):
-    """Status changes only wait on the booking's row; a timed-out wait is a 409."""
-
-    @functools.wraps(service)
-    def wrapper(*args, **kwargs):
-        try:
-            return service(*args, **kwargs)
-        except DatabaseError as exc:
-            if sqlstate(exc) not in LOSING_SQLSTATES:
-                raise
-            raise InvalidBookingState(
-                "Someone else is changing this booking right now; try again."
-            ) from exc
-
-    return wrapper
+# Status changes wait only on the booking's row; a timed-out wait is a 409.
+_busy_booking = lost_race_as(
+    lambda state: InvalidBookingState(
+        "Someone else is changing this booking right now; try again."
+    )
+)
 
 
-@_busy_as_conflict
+@_busy_booking
 @transaction.atomic(durable=True)
 def booking_cancel(*, actor: User, booking: Booking, reason: str = "") -> Booking:
     """Cancel: the row stays (status cancelled) and the claims go at once."""
+    _require_owner_or_manager(actor, booking, "cancel")
     current = _lock_booking(booking.pk)
     if not current.is_active:
         raise InvalidBookingState("This booking is already cancelled.")
@@ -390,12 +317,17 @@ def booking_cancel(*, actor: User, booking: Booking, reason: str = "") -> Bookin
     return current
 
 
-@_busy_as_conflict
+@_busy_booking
 @transaction.atomic(durable=True)
 def booking_decide(
     *, actor: User, booking: Booking, approve: bool, reason: str = ""
 ) -> Booking:
-    """Confirm or reject a pending booking (managers only; checked by the caller)."""
+    """Confirm or reject a pending booking: the venue's managers only."""
+    require_signed_in(actor)
+    if not manages_organization(actor, booking.venue.organization_id):
+        raise PermissionDenied(
+            "Only the venue's managers may confirm or reject bookings."
+        )
     current = _lock_booking(booking.pk)
     if current.status != BookingStatus.PENDING:
         raise InvalidBookingState(
@@ -426,21 +358,21 @@ def booking_decide(
 
 
 def _hold_write(write, *, actor: User, context: ConflictContext):
-    try:
-        with transaction.atomic():  # a savepoint: the caller's transaction survives
-            return write()
-    except DatabaseError as exc:
-        state = sqlstate(exc)
-        if state not in LOSING_SQLSTATES:
-            raise
+    """A savepoint, so the event service's transaction survives a lost race."""
+
+    def problem(state: str) -> BookingConflict:
         if state != EXCLUSION_VIOLATION:
-            raise BookingConflict("The space is busy right now; try again.") from exc
-    raise _conflict_problem(context, actor, EXCLUSION_VIOLATION)
+            return BookingConflict("The space is busy right now; try again.")
+        return conflict_problem(context, actor, state)
+
+    with lost_race_as(problem), transaction.atomic():
+        return write()
 
 
 def booking_hold_create(
     *, space: Space, start_time: datetime, end_time: datetime, title: str, actor: User
 ) -> Booking:
+    require_manager_of(actor, space.venue.organization_id)
     ancestors = space_ancestor_ids(space.id)
 
     def write() -> Booking:
@@ -477,6 +409,7 @@ def booking_hold_move(
     end_time: datetime,
     actor: User,
 ) -> Booking:
+    require_manager_of(actor, space.venue.organization_id)
     ancestors = space_ancestor_ids(space.id)
 
     def write() -> Booking:
@@ -505,6 +438,7 @@ def booking_hold_move(
 
 def booking_hold_release(*, booking: Booking, actor: User) -> None:
     current = _lock_booking(booking.pk)
+    require_manager_of(actor, current.venue.organization_id)
     if not current.is_active:
         return
     _mark_cancelled(current, actor=actor, reason="event closed")

@@ -1,9 +1,19 @@
 from django.urls import path
 
-from venueos.bookings import api
+from venueos.bookings import api, series_api
 
 urlpatterns = [
     path("bookings/", api.BookingListCreateApi.as_view(), name="bookings"),
+    path(
+        "bookings/series/",
+        series_api.BookingSeriesCreateApi.as_view(),
+        name="booking-series",
+    ),
+    path(
+        "bookings/series/<uuid:series_id>/",
+        series_api.BookingSeriesDetailApi.as_view(),
+        name="booking-series-detail",
+    ),
     path(
         "bookings/<uuid:booking_id>/",
         api.BookingDetailApi.as_view(),

@@ -23,6 +23,8 @@ from psycopg import sql
 
 # Tables the application may only append to and read.
 APPEND_ONLY_TABLES = ("audit_auditentry",)
+# The narrow functions that may change what the application may not.
+GRANTED_FUNCTIONS = ("audit_erase_personal_entries(uuid[])",)
 # Read-only for the application: which migrations ran is the owner's business.
 READ_ONLY_TABLES = ("django_migrations",)
 
@@ -51,6 +53,12 @@ def grant_statements(role: str) -> list[sql.Composed]:
             sql.SQL(
                 "REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON {} FROM {}"
             ).format(sql.Identifier(table), name)
+        )
+    for function in GRANTED_FUNCTIONS:
+        composed.append(
+            sql.SQL("GRANT EXECUTE ON FUNCTION {} TO {}").format(
+                sql.SQL(function), name
+            )
         )
     for table in READ_ONLY_TABLES:
         composed.append(

@@ -37,3 +37,11 @@ def require_manager_of(user, organization_id) -> User:
     if not manages_organization(user, organization_id):
         raise PermissionDenied("Only managers of this organization may do this.")
     return user
+
+
+def require_manager_or_admin(user) -> User:
+    """Managers (of any organization) and administrators: who runs venues."""
+    require_signed_in(user)
+    if not (user.is_admin or user.is_manager):
+        raise PermissionDenied("Only venue managers and administrators may do this.")
+    return user

@@ -1,10 +1,21 @@
+import hmac
+import ipaddress
 import logging
 
-from django.db import connection
-from django.http import HttpResponse, HttpResponseNotFound, JsonResponse
+from django.conf import settings
+from django.db import DatabaseError, connection
+from django.http import HttpResponse, JsonResponse
+from django.views import defaults
 from django.views.decorators.http import require_GET
 
-from venueos.common.problems import NotFound, Problem, problem_json_response
+from venueos.common.metrics import exposition
+from venueos.common.problems import (
+    NotFound,
+    PermissionDenied,
+    Problem,
+    problem_json_response,
+)
+from venueos.common.tasks import queue_waiting
 
 logger = logging.getLogger(__name__)
 
@@ -18,7 +29,8 @@ def problem_404(request, exception=None):
         return problem_json_response(
             NotFound("No such resource, or it is not yours to see.")
         )
-    return HttpResponseNotFound("<h1>Not found</h1>")
+    # The site's own page (templates/404.html, from the web app).
+    return defaults.page_not_found(request, exception)
 
 
 def problem_500(request):
@@ -31,7 +43,7 @@ def problem_500(request):
                 title="Internal server error",
             )
         )
-    return HttpResponse("<h1>Server error</h1>", status=500)
+    return defaults.server_error(request)
 
 
 @require_GET
@@ -41,15 +53,56 @@ def health_live(request):
 
 @require_GET
 def health_ready(request):
+    """Ready when the database answers. The task queue is reported (depth and
+    the age of its oldest due job) but does not fail readiness: a backlog of
+    e-mail is a reason to add workers, not to stop serving bookings. Failures
+    are named, never described: exception text goes to the log only."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
     except Exception:  # any database failure means not ready
-        # The error text can name hosts, roles and settings: it goes to the
-        # log with the request id, never to an anonymous caller.
-        logger.exception("readiness check: the database is unavailable")
+        logger.exception("readiness: the database did not answer")
         return JsonResponse(
-            {"status": "unavailable", "failing": {"database": "unavailable"}},
+            {"status": "unavailable", "failing": {"database": "unreachable"}},
             status=503,
         )
-    return JsonResponse({"status": "ok", "checks": {"database": "ok"}})
+    try:
+        waiting, oldest = queue_waiting()
+        queue = {
+            "status": "ok",
+            "waiting_jobs": waiting,
+            "oldest_waiting_seconds": round(oldest, 1) if oldest is not None else None,
+        }
+    except DatabaseError:
+        logger.exception("readiness: the task queue could not be read")
+        queue = {"status": "unreadable"}
+    return JsonResponse(
+        {"status": "ok", "checks": {"database": "ok", "task_queue": queue}}
+    )
+
+
+def _is_loopback(address: str | None) -> bool:
+    try:
+        return ipaddress.ip_address(address or "").is_loopback
+    except ValueError:
+        return False
+
+
+@require_GET
+def metrics(request):
+    """Prometheus text format, for loopback clients or the bearer of
+    `VENUEOS_METRICS_TOKEN`."""
+    token = settings.VENUEOS_METRICS_TOKEN
+    header = request.headers.get("Authorization", "")
+    bearer_ok = bool(token) and hmac.compare_digest(
+        header.encode(), f"Bearer {token}".encode()
+    )
+    if not bearer_ok and not _is_loopback(request.META.get("REMOTE_ADDR")):
+        return problem_json_response(
+            PermissionDenied(
+                "Metrics are for operators: connect from this host, or send "
+                "Authorization: Bearer <VENUEOS_METRICS_TOKEN>."
+            )
+        )
+    body, content_type = exposition()
+    return HttpResponse(body, content_type=content_type)

@@ -10,9 +10,19 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from venueos.common.permissions import manages_organization
-from venueos.common.problems import NotFound
-from venueos.events.models import Event, EventStatus, Registration
+from venueos.common.permissions import (
+    manages_organization,
+    require_manager_of,
+    require_manager_or_admin,
+)
+from venueos.common.problems import InvalidInput, NotFound
+from venueos.events.models import Event, EventStatus, Registration, RegistrationStatus
+
+
+def _choice(value: str | None, choices: list[str], message: str) -> str | None:
+    if value and value not in choices:
+        raise InvalidInput.field("status", f"{message} {', '.join(choices)}.")
+    return value or None
 
 
 def _visible_events(user) -> QuerySet:
@@ -33,6 +43,7 @@ def event_list(
     status: str | None = None,
     upcoming: bool = False,
 ) -> QuerySet:
+    status = _choice(status, EventStatus.values, "Must be one of")
     events = _visible_events(user)
     if venue_id:
         events = events.filter(venue_id=venue_id)
@@ -74,8 +85,13 @@ def registration_get(registration_id, *, user=None) -> Registration:
     return registration
 
 
-def registration_list_for_event(event_id, *, status: str | None = None) -> QuerySet:
-    registrations = Registration.objects.filter(event_id=event_id).select_related(
+def registration_list_for_event(
+    event: Event, *, user, status: str | None = None
+) -> QuerySet:
+    """An event's registrations, for its managers only."""
+    require_manager_of(user, event.organization_id)
+    status = _choice(status, RegistrationStatus.values, "Use one of:")
+    registrations = Registration.objects.filter(event_id=event.id).select_related(
         "attendee", "event"
     )
     if status:
@@ -84,6 +100,7 @@ def registration_list_for_event(event_id, *, status: str | None = None) -> Query
 
 
 def registration_list_for_user(user, *, status: str | None = None) -> QuerySet:
+    status = _choice(status, RegistrationStatus.values, "Use one of:")
     registrations = Registration.objects.filter(attendee=user).select_related(
         "attendee", "event"
     )
@@ -117,3 +134,26 @@ def oversold_events() -> list[str]:
         f"{registered}, capacity={capacity}"
         for event_id, name, capacity, sold, registered in rows
     ]
+
+
+def events_managed_by(user) -> QuerySet:
+    """The events a person runs (all for administrators, their organization's
+    for managers), latest first; anyone else is refused (403)."""
+    require_manager_or_admin(user)
+    events = Event.objects.select_related("venue", "space")
+    if not user.is_admin:
+        events = events.filter(organization_id=user.organization_id)
+    return events.order_by("-start_at", "id")
+
+
+def event_get_managed(event_id, *, user) -> Event:
+    """An event for its managers' pages: 404 if missing, 403 for others."""
+    event = (
+        Event.objects.select_related("organization", "venue", "space")
+        .filter(pk=event_id)
+        .first()
+    )
+    if event is None:
+        raise NotFound("No such event.")
+    require_manager_of(user, event.organization_id)
+    return event

@@ -6,7 +6,14 @@ from venueos.events.models import (
     Event,
     EventStatus,
     Registration,
+    RegistrationStatus,
+    WaitlistStatus,
 )
+
+# For the OpenAPI description of the status filters.
+EVENT_STATUSES = list(EventStatus.values)
+REGISTRATION_STATUSES = list(RegistrationStatus.values)
+WAITLIST_STATUS_FILTERS = [*WaitlistStatus.values, "all"]
 
 
 def _space_alias(attrs: dict) -> dict:
@@ -144,6 +151,11 @@ class RegistrationEventOut(serializers.Serializer):
 
 class RegistrationOut(serializers.ModelSerializer):
     event_id = serializers.UUIDField(read_only=True)
+    code = serializers.CharField(
+        read_only=True,
+        help_text="The ticket's code (unguessable, URL-safe), scanned at check-in; "
+        "as a QR code at GET /registrations/{id}/qr.svg",
+    )
     event = RegistrationEventOut(read_only=True)
     attendee = AttendeeOut(read_only=True)
     created_at = AwareDateTimeField(read_only=True)
@@ -158,6 +170,70 @@ class RegistrationOut(serializers.ModelSerializer):
             "attendee",
             "quantity",
             "status",
+            "code",
             "created_at",
             "cancelled_at",
         ]
+
+
+# --- waiting lists ----------------------------------------------------------
+
+
+class WaitlistIn(serializers.Serializer):
+    quantity = serializers.IntegerField(
+        min_value=1, max_value=MAX_REGISTRATION_QUANTITY, required=False, default=1
+    )
+
+
+class WaitlistEntryOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    event_id = serializers.UUIDField()
+    event = RegistrationEventOut()
+    quantity = serializers.IntegerField()
+    position = serializers.SerializerMethodField(
+        help_text="1-based place in the queue while waiting, else null"
+    )
+    status = serializers.ChoiceField(choices=WaitlistStatus.choices)
+    registration_id = serializers.UUIDField(allow_null=True)
+    created_at = AwareDateTimeField()
+    promoted_at = AwareDateTimeField(allow_null=True)
+    left_at = AwareDateTimeField(allow_null=True)
+
+    def get_position(self, entry) -> int | None:
+        if entry.status != WaitlistStatus.WAITING:
+            return None
+        position = getattr(entry, "queue_position", None)
+        return position if position is not None else getattr(entry, "position", None)
+
+
+class WaitlistQueueEntryOut(WaitlistEntryOut):
+    attendee = AttendeeOut()
+
+
+# --- gates and check-in -----------------------------------------------------
+
+
+class CheckInIn(serializers.Serializer):
+    code = serializers.CharField(max_length=200, trim_whitespace=True)
+    gate_id = serializers.UUIDField(required=False, allow_null=True)
+
+
+class CheckInOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    registration_id = serializers.UUIDField()
+    quantity = serializers.IntegerField(help_text="people admitted with this ticket")
+    gate_id = serializers.UUIDField(allow_null=True)
+    checked_in_at = AwareDateTimeField()
+
+
+class GateCountOut(serializers.Serializer):
+    gate_id = serializers.UUIDField(allow_null=True)
+    name = serializers.CharField(allow_null=True)
+    count = serializers.IntegerField(help_text="tickets admitted at this gate")
+    people = serializers.IntegerField(help_text="people admitted at this gate")
+
+
+class CheckInCountsOut(serializers.Serializer):
+    total = serializers.IntegerField(help_text="tickets admitted")
+    people = serializers.IntegerField(help_text="people admitted")
+    by_gate = GateCountOut(many=True)

@@ -11,7 +11,9 @@ transaction; once the event is full, losers are refused without waiting.
 
 Lock order: the event row, then registration rows (cancellation locks the event
 first on purpose, so a cancel racing a re-registration of the same attendee
-cannot deadlock). Every transaction sets `lock_timeout`
+cannot deadlock), then waiting-list entries: places freed by a cancellation, a
+capacity raise or a return to sale go to the waiting list in the same
+transaction (`promotion.py` documents the full order). Every transaction sets `lock_timeout`
 (settings.VENUEOS_LOCK_TIMEOUT_MS); a lock timeout (55P03) or deadlock (40P01)
 becomes a 409 problem, never a 500.
 
@@ -24,20 +26,26 @@ from __future__ import annotations
 import functools
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
 from venueos.accounts.models import User
 from venueos.audit.services import audit_record, changed_fields
-from venueos.common.db import (
+from venueos.common.locking import (
     BUSY_SQLSTATES,
     bound_lock_waits,
     constraint_name,
-    sqlstate,
+    lock_rows,
+    lost_race_as,
 )
-from venueos.common.permissions import manages_organization, require_manager_of
+from venueos.common.permissions import (
+    manages_organization,
+    require_manager_of,
+    require_signed_in,
+)
 from venueos.common.problems import (
     Conflict,
     InvalidInput,
@@ -53,7 +61,9 @@ from venueos.events.models import (
     Registration,
     RegistrationStatus,
 )
+from venueos.events.promotion import waitlist_promote
 from venueos.venues.models import MAX_BOOKING_MINUTES, Space, Venue
+from venueos.venues.selectors import space_find
 
 EVENT_FIELDS = [
     "name",
@@ -106,6 +116,10 @@ class CapacityBelowSold(Conflict):
     slug, title = "capacity-below-sold", "Capacity below tickets sold"
 
 
+class CheckedIn(Conflict):
+    slug, title = "checked-in", "Ticket already used"
+
+
 class Busy(Conflict):
     slug, title = "busy", "Try again"
 
@@ -113,24 +127,16 @@ class Busy(Conflict):
 # --- plumbing ---------------------------------------------------------------
 
 
-def _busy_translated(function):
-    """Outside the transaction: a lock timeout or deadlock that rolled the
-    transaction back becomes a 409 the client may retry."""
-
-    @functools.wraps(function)
-    def wrapper(*args, **kwargs):
-        try:
-            return function(*args, **kwargs)
-        except OperationalError as exc:
-            if sqlstate(exc) in BUSY_SQLSTATES:
-                raise Busy(
-                    "The event is busy right now (lock wait too long); nothing was "
-                    "changed, please retry.",
-                    retry=True,
-                ) from exc
-            raise
-
-    return wrapper
+# Outside the transaction: a lock timeout or deadlock that rolled the
+# transaction back becomes a 409 the client may retry.
+_busy_translated = lost_race_as(
+    lambda state: Busy(
+        "The event is busy right now (lock wait too long); nothing was "
+        "changed, please retry.",
+        retry=True,
+    ),
+    states=BUSY_SQLSTATES,
+)
 
 
 def _event_snapshot(event: Event) -> dict[str, Any]:
@@ -192,6 +198,18 @@ def _validate_event(
             )
 
 
+def _space_of_venue(venue: Venue, space_id) -> Space | None:
+    """The space an API client named by id, after the permission check."""
+    if space_id is None:
+        return None
+    space = space_find(space_id, venue_id=venue.id)
+    if space is None:
+        raise InvalidInput.field(
+            "space_id", "No such space in this venue.", slug="invalid-space"
+        )
+    return space
+
+
 def _hold_services():
     from venueos.bookings import services as booking_services
 
@@ -212,11 +230,16 @@ def event_create(
     end_at: datetime,
     capacity: int,
     space: Space | None = None,
+    space_id: UUID | None = None,
     slug: str | None = None,
     description: str = "",
     settings: dict | None = None,
 ) -> Event:
+    """A draft event of the venue, by its managers; with a space, a hold
+    booking keeps the space free for it (`space_id`: the same, by id)."""
     require_manager_of(actor, venue.organization_id)
+    if space is None:
+        space = _space_of_venue(venue, space_id)
     if venue.is_archived:
         raise InvalidInput.field(
             "venue_id", "The venue is archived.", slug="venue-archived"
@@ -276,19 +299,24 @@ _MISSING = object()
 @_busy_translated
 @transaction.atomic(durable=True)
 def event_update(
-    *, event: Event, actor: User, space: Any = _MISSING, **updates: Any
+    *,
+    event: Event,
+    actor: User,
+    space: Any = _MISSING,
+    space_id: Any = _MISSING,
+    **updates: Any,
 ) -> Event:
-    """Change details, time, space or capacity. Capacity never drops below what
-    is sold: checked here for the message, guaranteed by the CHECK constraint
-    (a sale racing this update either commits first and makes it fail, or waits
+    """Change details, time, space (`space`, or `space_id`; None: no space) or
+    capacity, by the event's managers. Capacity never drops below what is
+    sold: checked here for the message, guaranteed by the CHECK constraint (a
+    sale racing this update either commits first and makes it fail, or waits
     for it and is measured against the new capacity)."""
     require_manager_of(actor, event.organization_id)
-    bound_lock_waits()
-    event = (
-        Event.objects.select_for_update(no_key=True, of=("self",))
-        .select_related("venue", "space", "hold")
-        .get(pk=event.pk)
-    )
+    if space is _MISSING and space_id is not _MISSING:
+        space = _space_of_venue(event.venue, space_id)
+    event = lock_rows(
+        Event.objects.select_related("venue", "space", "hold"), no_key=True
+    ).get(pk=event.pk)
     if event.status == EventStatus.CLOSED:
         raise EventClosed("A closed event cannot be changed.")
     if space is not _MISSING:
@@ -347,6 +375,8 @@ def event_update(
         old=old,
         new=new,
     )
+    if new.get("capacity", 0) > old.get("capacity", 0):
+        waitlist_promote(event_id=event.id, actor=actor)
     return event
 
 
@@ -381,11 +411,8 @@ def _sync_hold(event: Event, *, actor: User, moved: set[str]) -> None:
 @transaction.atomic(durable=True)
 def event_transition(*, event: Event, actor: User, status: str) -> Event:
     require_manager_of(actor, event.organization_id)
-    bound_lock_waits()
-    event = (
-        Event.objects.select_for_update(no_key=True, of=("self",))
-        .select_related("hold")
-        .get(pk=event.pk)
+    event = lock_rows(Event.objects.select_related("hold"), no_key=True).get(
+        pk=event.pk
     )
     current = event.status
     if status not in TRANSITIONS.get(current, ()):
@@ -421,6 +448,8 @@ def event_transition(*, event: Event, actor: User, status: str) -> Event:
         old={"status": current},
         new={"status": status},
     )
+    if status == EventStatus.ON_SALE:
+        waitlist_promote(event_id=event.id, actor=actor)
     return event
 
 
@@ -519,7 +548,9 @@ def _insert_registration(event: Event, actor: User, quantity: int, sold: int):
 def registration_create(
     *, event: Event, actor: User, quantity: int = 1
 ) -> Registration:
-    """Sell `quantity` places of an on-sale event to `actor` (the attendee)."""
+    """Sell `quantity` places of an on-sale event to `actor` (the attendee):
+    anyone signed in."""
+    require_signed_in(actor)
     _check_quantity(quantity)
     bound_lock_waits()
     with connection.cursor() as cursor:
@@ -578,6 +609,7 @@ def _registration_create_for_update(
 def registration_cancel(*, registration: Registration, actor: User) -> Registration:
     """Cancel by the attendee or the event's managers, until the event starts.
     Cancelling a cancelled registration changes nothing."""
+    require_signed_in(actor)
     event = registration.event
     is_attendee = actor.pk == registration.attendee_id
     if not is_attendee and not manages_organization(actor, event.organization_id):
@@ -608,6 +640,14 @@ def registration_cancel(*, registration: Registration, actor: User) -> Registrat
             registration.refresh_from_db()
             return registration
         quantity, cancelled_at = row
+        # After the UPDATE (which waited for a scan holding the row): a new
+        # statement sees a check-in that committed meanwhile.
+        cursor.execute(
+            "SELECT 1 FROM events_checkin WHERE registration_id = %s",
+            [registration.pk],
+        )
+        if cursor.fetchone() is not None:
+            raise CheckedIn("This ticket was already used at the door.")
         cursor.execute(
             "UPDATE events_event SET tickets_sold = tickets_sold - %s WHERE id = %s "
             "RETURNING tickets_sold",
@@ -631,4 +671,5 @@ def registration_cancel(*, registration: Registration, actor: User) -> Registrat
             "tickets_sold": sold,
         },
     )
+    waitlist_promote(event_id=event.pk, actor=actor)
     return registration

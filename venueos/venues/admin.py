@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from venueos.venues.models import Closure, OpeningHours, Space, Venue
+from venueos.venues.models import Closure, Gate, OpeningHours, Space, Venue
 
 
 class OpeningHoursInline(admin.TabularInline):
@@ -51,3 +51,10 @@ class ClosureAdmin(admin.ModelAdmin):
     list_filter = ["venue"]
     search_fields = ["reason", "venue__name", "space__name"]
     raw_id_fields = ["space"]
+
+
+@admin.register(Gate)
+class GateAdmin(admin.ModelAdmin):
+    list_display = ["name", "venue", "created_at"]
+    list_filter = ["venue"]
+    search_fields = ["name", "venue__name"]

@@ -18,6 +18,7 @@ from django.db.models import F, Q
 from venueos.accounts.models import Organization
 
 MAX_BOOKING_MINUTES = 24 * 60
+MAX_BUFFER_MINUTES = 240
 
 
 class Venue(models.Model):
@@ -28,7 +29,8 @@ class Venue(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100)
     timezone = models.CharField(max_length=64)
-    address = models.TextField(blank=True, default="")
+    # Structured: see venueos/venues/addresses.py.
+    address = models.JSONField(default=dict, blank=True)
     max_capacity = models.PositiveIntegerField()
     slot_minutes = models.PositiveSmallIntegerField(default=15)
     min_duration_minutes = models.PositiveSmallIntegerField(default=15)
@@ -73,6 +75,12 @@ class Venue(models.Model):
     def is_archived(self) -> bool:
         return self.archived_at is not None
 
+    @property
+    def address_text(self) -> str:
+        from venueos.venues.addresses import format_address
+
+        return format_address(self.address)
+
 
 class Space(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -85,6 +93,11 @@ class Space(models.Model):
     is_bookable = models.BooleanField(default=True)
     requires_approval = models.BooleanField(default=False)
     features = ArrayField(models.CharField(max_length=50), default=list, blank=True)
+    # Set-up and clean-up time: a booking of this space occupies
+    # [start - before, end + after) for the conflict rule (the claims trigger
+    # copies them onto each booking when it is made or moved).
+    buffer_before_minutes = models.PositiveSmallIntegerField(default=0)
+    buffer_after_minutes = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -93,6 +106,11 @@ class Space(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(capacity__gte=1), name="space_capacity_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(buffer_before_minutes__lte=MAX_BUFFER_MINUTES)
+                & Q(buffer_after_minutes__lte=MAX_BUFFER_MINUTES),
+                name="space_buffers_range",
             ),
             models.CheckConstraint(
                 condition=~Q(parent=F("id")), name="space_not_own_parent"
@@ -164,3 +182,33 @@ class Closure(models.Model):
 
     def __str__(self):
         return f"{self.venue} closed {self.start_time:%Y-%m-%d %H:%M}"
+
+
+DEFAULT_DOOR_OPEN_MINUTES = 120
+
+
+def door_open_minutes(venue: Venue) -> int:
+    """How long before an event's start its doors (check-in) open: the venue
+    setting `door_open_minutes` (validated by the venue services), else 120."""
+    value = (venue.settings or {}).get("door_open_minutes")
+    return value if isinstance(value, int) else DEFAULT_DOOR_OPEN_MINUTES
+
+
+class Gate(models.Model):
+    """An entrance of a venue where tickets are scanned."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    venue = models.ForeignKey(Venue, on_delete=models.PROTECT, related_name="gates")
+    name = models.CharField(max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["venue", "name"], name="gate_name_unique_per_venue"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.venue} — {self.name}"

@@ -7,9 +7,13 @@ from collections import defaultdict
 from uuid import UUID
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
-from venueos.common.permissions import manages_organization
+from venueos.common.permissions import (
+    manages_organization,
+    require_manager_of,
+    require_manager_or_admin,
+)
 from venueos.common.problems import NotFound
 from venueos.venues.models import Closure, OpeningHours, Space, Venue
 
@@ -35,6 +39,41 @@ def venue_get(venue_id, *, user=None) -> Venue:
     ):
         raise NotFound("No such venue.")
     return venue
+
+
+def venue_find(venue_id, *, active: bool = False) -> Venue | None:
+    """The venue, or None; `active` leaves archived venues out."""
+    venues = Venue.objects.filter(pk=venue_id)
+    if active:
+        venues = venues.filter(archived_at__isnull=True)
+    return venues.first()
+
+
+def space_find(space_id, *, venue_id=None, active_venue: bool = False) -> Space | None:
+    """The space with its venue, or None (also when it is not in `venue_id`,
+    or, with `active_venue`, when its venue is archived)."""
+    spaces = Space.objects.select_related("venue").filter(pk=space_id)
+    if venue_id is not None:
+        spaces = spaces.filter(venue_id=venue_id)
+    if active_venue:
+        spaces = spaces.filter(venue__archived_at__isnull=True)
+    return spaces.first()
+
+
+def bookable_spaces(
+    venue: Venue, *, min_capacity: int | None = None, features=()
+) -> list[Space]:
+    """The venue's bookable spaces holding `min_capacity` with every feature,
+    by name; each shares the one `venue` object (no join per row)."""
+    spaces = Space.objects.filter(venue=venue, is_bookable=True)
+    if min_capacity:
+        spaces = spaces.filter(capacity__gte=min_capacity)
+    if features:
+        spaces = spaces.filter(features__contains=list(features))
+    found = list(spaces.order_by("name", "id"))
+    for space in found:
+        space.venue = venue
+    return found
 
 
 def space_get(space_id) -> Space:
@@ -109,8 +148,10 @@ def opening_hours(venue_id) -> list[OpeningHours]:
     )
 
 
-def closure_list(venue_id) -> QuerySet:
-    return Closure.objects.filter(venue_id=venue_id).order_by("start_time", "id")
+def closure_list(venue: Venue, *, user) -> QuerySet:
+    """A venue's closures, for its managers."""
+    require_manager_of(user, venue.organization_id)
+    return Closure.objects.filter(venue_id=venue.id).order_by("start_time", "id")
 
 
 def closure_get(closure_id) -> Closure:
@@ -118,3 +159,41 @@ def closure_get(closure_id) -> Closure:
     if closure is None:
         raise NotFound("No such closure.")
     return closure
+
+
+def feature_names() -> list[str]:
+    """Every feature of a bookable space in an open venue, sorted (one query)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT DISTINCT unnest(s.features) AS feature
+            FROM venues_space s JOIN venues_venue v ON v.id = s.venue_id
+            WHERE s.is_bookable AND v.archived_at IS NULL
+            ORDER BY feature
+            """
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def venues_by_id(venue_ids) -> dict[UUID, Venue]:
+    return Venue.objects.in_bulk(list(set(venue_ids)))
+
+
+def venues_managed_by(user) -> QuerySet:
+    """The venues a person runs: all for administrators, their organization's
+    for managers (archived ones last); anyone else is refused (403)."""
+    require_manager_or_admin(user)
+    venues = Venue.objects.select_related("organization")
+    if not user.is_admin:
+        venues = venues.filter(organization_id=user.organization_id)
+    return venues.order_by(F("archived_at").asc(nulls_first=True), "name", "id")
+
+
+def venue_get_managed(venue_id, *, user) -> Venue:
+    """A venue for its managers' pages: 404 if it does not exist, 403 for
+    anyone who does not manage it."""
+    venue = Venue.objects.select_related("organization").filter(pk=venue_id).first()
+    if venue is None:
+        raise NotFound("No such venue.")
+    require_manager_of(user, venue.organization_id)
+    return venue

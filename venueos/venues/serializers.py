@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from venueos.common.timeutils import AwareDateTimeField, format_hhmm, parse_hhmm
-from venueos.venues.models import Closure, Space, Venue
+from venueos.venues.models import MAX_BUFFER_MINUTES, Closure, Space, Venue
 
 
 class VenueIn(serializers.Serializer):
@@ -11,7 +11,12 @@ class VenueIn(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     slug = serializers.SlugField(max_length=100, required=False)
     timezone = serializers.CharField(max_length=64)
-    address = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    address = serializers.JSONField(
+        required=False,
+        allow_null=True,
+        help_text="{street, city, postcode, region, country (ISO 3166-1 alpha-2)}, "
+        "all optional, other keys kept; a plain string is stored as street",
+    )
     max_capacity = serializers.IntegerField(min_value=1, max_value=1_000_000)
     slot_minutes = serializers.IntegerField(min_value=1, max_value=240, required=False)
     min_duration_minutes = serializers.IntegerField(
@@ -27,6 +32,8 @@ class VenueIn(serializers.Serializer):
 
 
 class VenuePatchIn(VenueIn):
+    organization_id = None  # a venue stays with its organization
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, partial=True, **kwargs)
 
@@ -70,6 +77,18 @@ class SpaceIn(serializers.Serializer):
     features = serializers.ListField(
         child=serializers.CharField(max_length=50), required=False, max_length=50
     )
+    buffer_before_minutes = serializers.IntegerField(
+        min_value=0,
+        max_value=MAX_BUFFER_MINUTES,
+        required=False,
+        help_text="Set-up time blocked before each booking (conflicts only)",
+    )
+    buffer_after_minutes = serializers.IntegerField(
+        min_value=0,
+        max_value=MAX_BUFFER_MINUTES,
+        required=False,
+        help_text="Clean-up time blocked after each booking (conflicts only)",
+    )
 
 
 class SpacePatchIn(serializers.Serializer):
@@ -82,6 +101,18 @@ class SpacePatchIn(serializers.Serializer):
     requires_approval = serializers.BooleanField(required=False)
     features = serializers.ListField(
         child=serializers.CharField(max_length=50), required=False, max_length=50
+    )
+    buffer_before_minutes = serializers.IntegerField(
+        min_value=0,
+        max_value=MAX_BUFFER_MINUTES,
+        required=False,
+        help_text="Set-up time blocked before each booking (conflicts only)",
+    )
+    buffer_after_minutes = serializers.IntegerField(
+        min_value=0,
+        max_value=MAX_BUFFER_MINUTES,
+        required=False,
+        help_text="Clean-up time blocked after each booking (conflicts only)",
     )
 
 
@@ -105,6 +136,8 @@ class SpaceOut(serializers.ModelSerializer):
             "is_bookable",
             "requires_approval",
             "features",
+            "buffer_before_minutes",
+            "buffer_after_minutes",
             "path",
         ]
 
@@ -166,3 +199,13 @@ class ClosureOut(serializers.ModelSerializer):
     class Meta:
         model = Closure
         fields = ["id", "venue_id", "space_id", "start_time", "end_time", "reason"]
+
+
+class GateIn(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+
+
+class GateOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    venue_id = serializers.UUIDField()
+    name = serializers.CharField()

@@ -9,23 +9,28 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
 from venueos.accounts.models import Organization, User
+from venueos.accounts.selectors import organization_find
 from venueos.audit.services import audit_record, changed_fields
-from venueos.common.permissions import require_manager_of
-from venueos.common.problems import Conflict, InvalidInput, SlugTaken
+from venueos.common.permissions import require_manager_of, require_signed_in
+from venueos.common.problems import Conflict, InvalidInput, PermissionDenied, SlugTaken
 from venueos.common.timeutils import valid_timezone
+from venueos.venues.addresses import clean_address
 from venueos.venues.models import (
     MAX_BOOKING_MINUTES,
+    MAX_BUFFER_MINUTES,
     Closure,
     OpeningHours,
     Space,
     Venue,
 )
+from venueos.venues.selectors import space_ancestor_ids, space_find
 
 VENUE_FIELDS = [
     "name",
@@ -45,6 +50,8 @@ SPACE_FIELDS = [
     "is_bookable",
     "requires_approval",
     "features",
+    "buffer_before_minutes",
+    "buffer_after_minutes",
     "parent_id",
 ]
 
@@ -83,15 +90,61 @@ def _validate_policy(values: dict[str, Any]) -> None:
         raise InvalidInput.field(
             "max_duration_minutes", "A booking lasts at most 24 hours (1440)."
         )
+    _validate_settings(values.get("settings") or {})
+
+
+def _validate_settings(settings: dict[str, Any]) -> None:
+    """The settings VenueOS itself reads; other keys are kept as sent."""
+    doors = settings.get("door_open_minutes")
+    if doors is not None and (
+        isinstance(doors, bool) or not isinstance(doors, int) or not 0 <= doors <= 1440
+    ):
+        raise InvalidInput.field(
+            "settings.door_open_minutes",
+            "Minutes before an event's start when check-in opens: a whole "
+            "number from 0 to 1440.",
+        )
 
 
 def _slug_taken(slug: str) -> SlugTaken:
     return SlugTaken(f"Slug '{slug}' is already used in this organization.")
 
 
+def _organization_for_new_venue(
+    actor: User, organization: Organization | None, organization_id: UUID | None
+) -> Organization:
+    """Managers create venues in their own organization, admins in any."""
+    require_signed_in(actor)
+    if not (actor.is_admin or actor.is_manager):
+        raise PermissionDenied("Only managers and administrators may create venues.")
+    if organization is not None:
+        organization_id = organization.id
+    if organization_id is None:
+        if actor.organization_id is None:
+            raise InvalidInput.field(
+                "organization_id", "Say which organization the venue belongs to."
+            )
+        organization_id = actor.organization_id
+    require_manager_of(actor, organization_id)
+    if organization is None:
+        organization = organization_find(organization_id)
+        if organization is None:
+            raise InvalidInput.field("organization_id", "No such organization.")
+    return organization
+
+
 @transaction.atomic
-def venue_create(*, organization: Organization, actor: User, **values: Any) -> Venue:
-    require_manager_of(actor, organization.id)
+def venue_create(
+    *,
+    actor: User,
+    organization: Organization | None = None,
+    organization_id: UUID | None = None,
+    **values: Any,
+) -> Venue:
+    """A venue of `organization` (or `organization_id`; neither: the actor's own)."""
+    organization = _organization_for_new_venue(actor, organization, organization_id)
+    if "address" in values:
+        values["address"] = clean_address(values["address"])
     values["slug"] = values.get("slug") or slugify(values["name"])[:100] or "venue"
     if values.get("slot_minutes") is None:
         values["slot_minutes"] = 15
@@ -123,6 +176,8 @@ def venue_create(*, organization: Organization, actor: User, **values: Any) -> V
 @transaction.atomic
 def venue_update(*, venue: Venue, actor: User, **updates: Any) -> Venue:
     require_manager_of(actor, venue.organization_id)
+    if "address" in updates:
+        updates["address"] = clean_address(updates["address"])
     venue = Venue.objects.select_for_update().get(pk=venue.pk)
     merged = _venue_snapshot(venue) | updates
     _validate_policy(merged)
@@ -194,6 +249,13 @@ def venue_archive(*, venue: Venue, actor: User) -> Venue:
     return venue
 
 
+def _space_by_id(space_id, *, field: str, slug: str | None = None) -> Space:
+    space = space_find(space_id)
+    if space is None:
+        raise InvalidInput.field(field, "No such space.", slug=slug)
+    return space
+
+
 def _check_parent(*, venue: Venue, parent: Space | None, space: Space | None) -> None:
     if parent is None:
         return
@@ -203,21 +265,30 @@ def _check_parent(*, venue: Venue, parent: Space | None, space: Space | None) ->
             "The parent space belongs to another venue.",
             slug="invalid-parent",
         )
-    if space is not None:
-        from venueos.venues.selectors import space_ancestor_ids
-
-        if parent.id == space.id or space.id in space_ancestor_ids(parent.id):
-            raise InvalidInput.field(
-                "parent_id",
-                "A space cannot be moved under itself or one of its descendants.",
-                slug="space-cycle",
-            )
+    if space is not None and (
+        parent.id == space.id or space.id in space_ancestor_ids(parent.id)
+    ):
+        raise InvalidInput.field(
+            "parent_id",
+            "A space cannot be moved under itself or one of its descendants.",
+            slug="space-cycle",
+        )
 
 
 def _clean_features(features: list[str] | None) -> list[str]:
     return sorted(
         {feature.strip().lower() for feature in features or [] if feature.strip()}
     )
+
+
+def _check_buffers(values: dict[str, Any]) -> None:
+    """Readable errors for what the space_buffers_range CHECK also enforces."""
+    for field in ("buffer_before_minutes", "buffer_after_minutes"):
+        value = values.get(field)
+        if value is not None and not 0 <= value <= MAX_BUFFER_MINUTES:
+            raise InvalidInput.field(
+                field, f"Between 0 and {MAX_BUFFER_MINUTES} minutes, please."
+            )
 
 
 def _translate_tree_error(exc: Exception) -> InvalidInput:
@@ -243,12 +314,24 @@ def space_create(
     name: str,
     capacity: int,
     parent: Space | None = None,
+    parent_id: UUID | None = None,
     is_bookable: bool = True,
     requires_approval: bool = False,
     features: list[str] | None = None,
+    buffer_before_minutes: int = 0,
+    buffer_after_minutes: int = 0,
 ) -> Space:
+    """A space of the venue, under `parent` (or `parent_id`), by its managers."""
     require_manager_of(actor, venue.organization_id)
+    if parent is None and parent_id is not None:
+        parent = _space_by_id(parent_id, field="parent_id", slug="invalid-parent")
     _check_parent(venue=venue, parent=parent, space=None)
+    _check_buffers(
+        {
+            "buffer_before_minutes": buffer_before_minutes,
+            "buffer_after_minutes": buffer_after_minutes,
+        }
+    )
     space = Space(
         venue=venue,
         parent=parent,
@@ -257,6 +340,8 @@ def space_create(
         is_bookable=is_bookable,
         requires_approval=requires_approval,
         features=_clean_features(features),
+        buffer_before_minutes=buffer_before_minutes,
+        buffer_after_minutes=buffer_after_minutes,
     )
     try:
         with transaction.atomic():
@@ -278,15 +363,31 @@ _MISSING = object()
 
 @transaction.atomic
 def space_update(
-    *, space: Space, actor: User, parent: Any = _MISSING, **updates: Any
+    *,
+    space: Space,
+    actor: User,
+    parent: Any = _MISSING,
+    parent_id: Any = _MISSING,
+    **updates: Any,
 ) -> Space:
+    """Rename, resize or move a space (`parent`, or `parent_id`; None: to the
+    top), or change its buffers, by the venue's managers. New buffers apply to
+    bookings made or moved from now on; bookings already made keep the buffers
+    they were made with, and none is re-checked or refused because of them."""
     require_manager_of(actor, space.venue.organization_id)
+    if parent is _MISSING and parent_id is not _MISSING:
+        parent = (
+            _space_by_id(parent_id, field="parent_id", slug="invalid-parent")
+            if parent_id is not None
+            else None
+        )
     space = Space.objects.select_for_update().select_related("venue").get(pk=space.pk)
     if parent is not _MISSING:
         _check_parent(venue=space.venue, parent=parent, space=space)
         updates["parent_id"] = parent.id if parent else None
     if "features" in updates:
         updates["features"] = _clean_features(updates["features"])
+    _check_buffers(updates)
     old, new = changed_fields(space, SPACE_FIELDS, updates)
     if not new:
         return space
@@ -407,8 +508,15 @@ def closure_create(
     end_time: datetime,
     reason: str = "",
     space: Space | None = None,
+    space_id: UUID | None = None,
 ) -> Closure:
+    """Close the venue (or `space`, given or by `space_id`, and what is inside
+    it) for a while, by its managers."""
     require_manager_of(actor, venue.organization_id)
+    if space is None and space_id is not None:
+        space = space_find(space_id, venue_id=venue.id)
+        if space is None:
+            raise InvalidInput.field("space_id", "No such space in this venue.")
     if end_time <= start_time:
         raise InvalidInput.field(
             "end_time", "end_time must be after start_time.", slug="invalid-time-range"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from venueos.venues import api
+from venueos.venues import api, api_gates
 
 urlpatterns = [
     path("venues/", api.VenueListCreateApi.as_view(), name="venues"),
@@ -27,4 +27,9 @@ urlpatterns = [
     ),
     path("spaces/", api.SpaceCreateApi.as_view(), name="spaces"),
     path("spaces/<uuid:space_id>/", api.SpaceDetailApi.as_view(), name="space-detail"),
+    path(
+        "venues/<uuid:venue_id>/gates/",
+        api_gates.VenueGatesApi.as_view(),
+        name="venue-gates",
+    ),
 ]

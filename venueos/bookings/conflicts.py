@@ -1,0 +1,180 @@
+"""What collides with a booking, and the 409 `booking-conflict` that says so.
+
+Neither a write nor a plain read: the writes (`services.py`, `imports.py`) ask
+it before and after they lose a race, and it reads the claims table and the
+availability engine to describe the winner and offer alternatives. It imports
+only downward (models, availability, common), so services and selectors do not
+import each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from django.db import connection
+
+from venueos.bookings.suggestions import suggest_alternatives
+from venueos.common.locking import EXCLUSION_VIOLATION
+from venueos.common.metrics import BOOKING_CONFLICTS
+from venueos.common.permissions import manages_organization
+from venueos.common.problems import Conflict
+from venueos.common.timeutils import AwareDateTimeField
+from venueos.venues.models import Space
+
+
+class BookingConflict(Conflict):
+    slug, title = "booking-conflict", "Booking Conflict"
+
+
+@dataclass(frozen=True)
+class ConflictContext:
+    """The requested booking, as the 409 body needs to describe the collision."""
+
+    space: Space
+    start: datetime
+    end: datetime
+    attendee_count: int
+    exclude_booking_id: UUID | None
+
+
+@dataclass(frozen=True)
+class ConflictingBooking:
+    id: UUID
+    space_id: UUID
+    user_id: UUID
+    title: str
+    start_time: datetime
+    end_time: datetime
+
+
+def booking_conflicts_for(
+    *, space_id, start: datetime, end: datetime, exclude_booking_id=None
+) -> list[ConflictingBooking]:
+    """Active bookings that block [start, end) on a space, earliest first: those
+    of the space, of its descendants (any claim on it) and of its ancestors
+    (their exclusive claims on themselves), read from the claims table in one
+    query. [start, end) is widened by the space's buffers, as the claims
+    trigger would widen it. Every create runs it first, winners included, so
+    it stays lean."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH RECURSIVE up(id, depth) AS (
+                SELECT id, 0 FROM venues_space WHERE id = %(space)s
+                UNION ALL
+                SELECT s.parent_id, up.depth + 1 FROM venues_space s
+                JOIN up ON s.id = up.id WHERE s.parent_id IS NOT NULL AND up.depth < 100
+            ),
+            wanted(period) AS (
+                SELECT tstzrange(
+                    %(start)s - make_interval(mins => buffer_before_minutes),
+                    %(end)s + make_interval(mins => buffer_after_minutes), '[)')
+                FROM venues_space WHERE id = %(space)s
+            )
+            SELECT b.id, b.space_id, b.user_id, b.title, b.start_time, b.end_time
+            FROM bookings_booking b
+            WHERE b.id IN (
+                SELECT c.booking_id
+                FROM bookings_bookingclaim c JOIN up ON c.space_id = up.id
+                CROSS JOIN wanted
+                WHERE c.period && wanted.period
+                  AND (up.depth = 0 OR c.exclusive)
+            )
+              AND b.id IS DISTINCT FROM %(exclude)s
+            ORDER BY b.start_time, b.id
+            """,
+            {
+                "space": space_id,
+                "start": start,
+                "end": end,
+                "exclude": exclude_booking_id,
+            },
+        )
+        return [ConflictingBooking(*row) for row in cursor.fetchall()]
+
+
+def _current_conflicts(context: ConflictContext) -> list[ConflictingBooking]:
+    return booking_conflicts_for(
+        space_id=context.space.id,
+        start=context.start,
+        end=context.end,
+        exclude_booking_id=context.exclude_booking_id,
+    )
+
+
+def conflict_body(
+    *, context: ConflictContext, conflicts: list[ConflictingBooking], actor
+) -> dict:
+    """The extra members of a 409 booking-conflict problem: the first winner
+    (its id and title only for its owner and the venue's managers) and up to
+    five bookable alternatives."""
+    stamp = AwareDateTimeField().to_representation
+    conflicting = None
+    if conflicts:
+        winner = conflicts[0]
+        conflicting = {
+            "start_time": stamp(winner.start_time),
+            "end_time": stamp(winner.end_time),
+            "space_id": str(winner.space_id),
+        }
+        if winner.user_id == actor.pk or manages_organization(
+            actor, context.space.venue.organization_id
+        ):
+            conflicting["id"] = str(winner.id)
+            conflicting["title"] = winner.title
+    alternatives = suggest_alternatives(
+        space=context.space,
+        start=context.start,
+        end=context.end,
+        attendee_count=context.attendee_count,
+        limit=5,
+    )
+    return {
+        "conflicting_booking": conflicting,
+        "suggested_alternatives": [
+            {
+                "start_time": stamp(item["start_time"]),
+                "end_time": stamp(item["end_time"]),
+                "duration_minutes": item["duration_minutes"],
+                "space_id": str(item["space_id"]),
+            }
+            for item in alternatives
+        ],
+    }
+
+
+def conflict_problem(
+    context: ConflictContext,
+    actor,
+    state: str | None,
+    conflicts: list[ConflictingBooking] | None = None,
+) -> BookingConflict:
+    """The 409 for a write that lost (`state`: the SQLSTATE it lost with).
+
+    Read after the losing transaction rolled back, so the winner is visible.
+    """
+    if conflicts is None:
+        conflicts = _current_conflicts(context)
+    if state == EXCLUSION_VIOLATION or conflicts:
+        detail = (
+            f"'{context.space.name}' (or a space containing it or inside it) is already "
+            "booked for part of that time."
+        )
+    else:
+        detail = "The space is busy with another booking right now; try again."
+    BOOKING_CONFLICTS.inc()
+    return BookingConflict(
+        detail, **conflict_body(context=context, conflicts=conflicts, actor=actor)
+    )
+
+
+def refuse_known_conflicts(context: ConflictContext, actor) -> None:
+    """Answer a time already taken by a committed booking from one read, without
+    queueing for the space's locks or inserting and rolling back: that is most
+    losers once the winner of a rush has committed. Only a shortcut: the
+    constraint still decides every write that goes ahead."""
+    conflicts = _current_conflicts(context)
+    if conflicts:
+        raise conflict_problem(context, actor, EXCLUSION_VIOLATION, conflicts)

@@ -1,0 +1,133 @@
+"""Recurring bookings over HTTP: POST/GET/DELETE /bookings/series/."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from venueos.bookings import selectors
+from venueos.bookings.api import IDEMPOTENCY_HEADER, _space_for_booking
+from venueos.bookings.serializers import (
+    CancelIn,
+    SeriesCreateIn,
+    SeriesOut,
+    series_json,
+)
+from venueos.bookings.series import (
+    Recurrence,
+    booking_series_cancel,
+    booking_series_create,
+)
+from venueos.common.api import parse
+from venueos.common.idempotency import idempotent_response
+from venueos.common.permissions import require_signed_in
+from venueos.common.problems import PROBLEM_CONTENT_TYPE
+from venueos.common.timeutils import parse_day
+
+TAGS = ["bookings"]
+
+
+class BookingSeriesCreateApi(APIView):
+    @extend_schema(
+        request=SeriesCreateIn,
+        parameters=[IDEMPOTENCY_HEADER],
+        responses={
+            201: SeriesOut,
+            400: OpenApiResponse(
+                description="invalid input, or (on_conflict fail) occurrences "
+                "breaking a booking rule, listed in `occurrences`"
+            ),
+            409: OpenApiResponse(
+                description="`booking-conflict`: occurrences that collide, listed "
+                "with every other refused one in `occurrences`; nothing created"
+            ),
+        },
+        tags=TAGS,
+    )
+    def post(self, request):
+        user = require_signed_in(request.user)
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            return self._create(user, request.data)
+        status_code, body, replayed = idempotent_response(
+            user=user,
+            scope="bookings.series.create",
+            key=key,
+            payload=request.data
+            if isinstance(request.data, dict)
+            else {"body": request.data},
+            produce=lambda: self._produce(user, request.data),
+        )
+        return Response(
+            body,
+            status=status_code,
+            content_type=PROBLEM_CONTENT_TYPE if status_code >= 400 else None,
+            headers={"Idempotent-Replayed": "true"} if replayed else None,
+        )
+
+    def _produce(self, user, data) -> tuple[int, dict]:
+        response = self._create(user, data)
+        return response.status_code, response.data
+
+    def _create(self, user, data) -> Response:
+        values = dict(parse(SeriesCreateIn, data))
+        space = _space_for_booking(values.pop("space_id"))
+        rule = values.pop("recurrence")
+        recurrence = Recurrence(
+            freq=rule["freq"],
+            interval=rule.get("interval", 1),
+            count=rule.get("count"),
+            until=rule.get("until"),
+            byweekday=tuple(sorted(set(rule["byweekday"])))
+            if rule.get("byweekday")
+            else None,
+        )
+        series, bookings, skipped = booking_series_create(
+            actor=user,
+            space=space,
+            owner_id=values.pop("user_id", None),
+            recurrence=recurrence,
+            **values,
+        )
+        return Response(
+            series_json(series, bookings, skipped), status=status.HTTP_201_CREATED
+        )
+
+
+class BookingSeriesDetailApi(APIView):
+    @extend_schema(responses={200: SeriesOut}, tags=TAGS)
+    def get(self, request, series_id):
+        user = require_signed_in(request.user)
+        series, bookings = selectors.booking_series_get_for(user, series_id)
+        return Response(series_json(series, bookings))
+
+    @extend_schema(
+        request=CancelIn,
+        parameters=[
+            OpenApiParameter(
+                "from",
+                OpenApiTypes.DATE,
+                description="cancel the occurrences from this local date on",
+            ),
+            OpenApiParameter("reason", str),
+        ],
+        responses={204: None},
+        tags=TAGS,
+    )
+    def delete(self, request, series_id):
+        user = require_signed_in(request.user)
+        series, _ = selectors.booking_series_get_for(user, series_id)
+        body = request.data if isinstance(request.data, dict) and request.data else {}
+        reason = (
+            parse(CancelIn, body)["reason"]
+            or request.query_params.get("reason", "")[:500]
+        )
+        from_value = request.query_params.get("from")
+        booking_series_cancel(
+            actor=user,
+            series=series,
+            from_day=parse_day(from_value, "from") if from_value else None,
+            reason=reason,
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)

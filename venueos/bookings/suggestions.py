@@ -1,0 +1,156 @@
+"""Alternatives to a booking that collides: nearby free times on the same
+space, then the same time on other spaces of the venue (the 409 body's
+`suggested_alternatives`). Selectors only; every suggestion passes the
+venue's booking rules, read through the availability engine."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from venueos.bookings.availability import Policy, Snapshot, free_time, policy_for
+from venueos.bookings.timegrid import MINUTE, Interval
+from venueos.common.timeutils import on_grid, utc_now
+from venueos.venues.models import Space
+
+SUGGESTION_RADIUS = timedelta(days=7)
+
+
+def suggest_alternatives(
+    *,
+    space: Space,
+    start: datetime,
+    end: datetime,
+    attendee_count: int,
+    limit: int = 5,
+    now: datetime | None = None,
+) -> list[dict]:
+    """Up to `limit` bookable slots as long as [start, end), for a 409 body.
+
+    First the nearest free times on the same space (earlier and later in turn,
+    nearest first, within a week either side, never overlapping each other),
+    then the same time on other bookable spaces of the venue that hold
+    `attendee_count` people (smallest fitting space first). When both kinds
+    exist, other spaces get up to limit // 2 places so the list shows both.
+    Every suggestion passes the venue's rules: grid, duration, opening hours,
+    closures, not in the past, within the horizon, capacity.
+    """
+    now = now or utc_now()
+    if limit <= 0 or end <= start:
+        return []
+    venue = space.venue
+    if venue.is_archived:
+        return []
+    duration = end - start
+    minutes = duration / MINUTE
+    if not venue.min_duration_minutes <= minutes <= venue.max_duration_minutes:
+        return []
+    others = list(
+        Space.objects.filter(
+            venue_id=venue.id, is_bookable=True, capacity__gte=attendee_count
+        )
+        .exclude(pk=space.id)
+        .order_by("capacity", "name", "id")
+    )
+    for other in others:
+        other.venue = venue
+    snapshot = Snapshot([space, *others])
+    policy = policy_for(snapshot, space, now)
+    horizon_end = policy.horizon + duration
+    low = max(now, start - SUGGESTION_RADIUS)
+    high = min(end + SUGGESTION_RADIUS, horizon_end)
+    candidates = [
+        s for s in [space, *others] if s.is_bookable and s.capacity >= attendee_count
+    ]
+    if low >= high or not candidates:
+        return []
+
+    same_space: list[datetime] = []
+    if space in candidates:
+        blocked = snapshot.blocked([space], low, high)
+        free = free_time(snapshot, space, blocked[space.id], low, high)
+        later = _later_starts(policy, free, duration, start, limit)
+        earlier = _earlier_starts(policy, free, duration, start, limit)
+        same_space = _alternate(start, earlier, later)
+
+    other_spaces: list[Space] = []
+    start_is_bookable = (
+        now <= start <= policy.horizon
+        and on_grid(start, policy.zone, policy.slot)
+        and on_grid(end, policy.zone, policy.slot)
+    )
+    if start_is_bookable and others:
+        # Other spaces are offered only at the requested time, so only that
+        # window is read: a venue's whole fortnight of claims is not needed.
+        blocked = snapshot.blocked(others, start, end)
+        for other in others:
+            free = free_time(snapshot, other, blocked[other.id], start, end)
+            if any(s <= start and end <= e for s, e in free):
+                other_spaces.append(other)
+                if len(other_spaces) >= limit:
+                    break
+
+    same_quota = limit - min(len(other_spaces), limit // 2)
+    picked = [(moment, space.id) for moment in same_space[:same_quota]]
+    picked += [(start, other.id) for other in other_spaces[: limit - len(picked)]]
+    return [
+        {
+            "start_time": moment,
+            "end_time": moment + duration,
+            "duration_minutes": int(minutes),
+            "space_id": space_id,
+        }
+        for moment, space_id in picked
+    ]
+
+
+def _later_starts(
+    policy: Policy,
+    free: list[Interval],
+    duration: timedelta,
+    start: datetime,
+    limit: int,
+) -> list[datetime]:
+    found: list[datetime] = []
+    earliest = max(start + MINUTE, policy.now)
+    while len(found) < limit:
+        moment = policy.first_fit(free, duration, earliest)
+        if moment is None:
+            break
+        found.append(moment)
+        earliest = moment + duration
+    return found
+
+
+def _earlier_starts(
+    policy: Policy,
+    free: list[Interval],
+    duration: timedelta,
+    start: datetime,
+    limit: int,
+) -> list[datetime]:
+    found: list[datetime] = []
+    latest = start - MINUTE
+    while len(found) < limit:
+        moment = policy.last_fit(free, duration, latest)
+        if moment is None or moment < policy.now:
+            break
+        found.append(moment)
+        latest = moment - duration
+    return found
+
+
+def _alternate(
+    start: datetime, earlier: list[datetime], later: list[datetime]
+) -> list[datetime]:
+    """Earlier and later starts in turn, beginning with the nearer one."""
+    order: list[datetime] = []
+    later_first = bool(later) and (
+        not earlier or later[0] - start <= start - earlier[0]
+    )
+    first, second = (later, earlier) if later_first else (earlier, later)
+    for index in range(max(len(first), len(second))):
+        if index < len(first):
+            order.append(first[index])
+        if index < len(second):
+            order.append(second[index])
+    return order
