@@ -98,3 +98,20 @@ def test_run_against_a_configured_database_loads_no_demo_accounts(no_serving):
 def test_run_with_demo_loads_them_when_asked(no_serving):
     assert cli.main(["run", "--demo"]) == 0
     assert demo_present()
+
+
+def test_compose_runs_the_app_as_the_role_that_owns_nothing():
+    import yaml
+
+    compose = yaml.safe_load((ROOT / "deploy" / "compose.yaml").read_text())
+    services = compose["services"]
+    owner_url = services["migrate"]["environment"]["VENUEOS_OWNER_DATABASE_URL"]
+    assert owner_url.startswith("postgresql://venueos:")
+    for name in ("app", "worker", "migrate"):
+        environment = services[name]["environment"]
+        assert environment["DATABASE_URL"].startswith("postgresql://venueos_app:")
+        if name != "migrate":
+            assert "VENUEOS_OWNER_DATABASE_URL" not in environment
+    assert "./initdb:/docker-entrypoint-initdb.d:ro" in services["db"]["volumes"]
+    script = (ROOT / "deploy" / "initdb" / "10-app-role.sh").read_text()
+    assert "CREATE ROLE venueos_app LOGIN" in script

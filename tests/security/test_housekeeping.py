@@ -92,3 +92,22 @@ def test_a_shorter_requested_lifetime_is_kept(anon_client, customer):
     response = anon_client.post("/api/v1/auth/tokens/", body, format="json")
     token = ApiToken.objects.get(pk=response.json()["id"])
     assert token.expires_at <= timezone.now() + timedelta(days=2)
+
+
+def test_the_worker_purges_every_hour(customer):
+    from venueos.common.tasks import purge_expired_records
+
+    _record(customer, "old", timedelta(days=2))
+    RateCounter.objects.create(
+        key="ended", count=1, expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    purge_expired_records(timestamp=0)
+    assert IdempotencyRecord.objects.count() == 0
+    assert RateCounter.objects.count() == 0
+    from procrastinate.contrib.django import app
+
+    scheduled = {
+        (periodic.task.name, periodic.cron)
+        for periodic in app.periodic_registry.periodic_tasks.values()
+    }
+    assert ("ops.purge_expired_records", "23 * * * *") in scheduled

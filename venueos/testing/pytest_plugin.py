@@ -62,6 +62,10 @@ def _flush_past_the_truncate_trigger() -> None:
 def pytest_load_initial_conftests(early_config, parser, args):
     global _throwaway_dir
     os.environ.setdefault("VENUEOS_FAST_PASSWORD_HASHER", "1")
+    # Servers the tests start (`venueos serve`) refuse the built-in key.
+    os.environ.setdefault(
+        "VENUEOS_SECRET_KEY", "test-only-" + secrets.token_urlsafe(32)
+    )
     if not os.environ.get("DATABASE_URL"):
         from venueos import embedded
 
