@@ -9,11 +9,12 @@ from django.db import migrations
 # made through this function, which runs as its owner and can do nothing else;
 # the append-only trigger still checks every row it touches.
 SQL = """
+DROP TRIGGER IF EXISTS audit_no_truncate ON audit_auditentry;
 CREATE TRIGGER audit_no_truncate
     BEFORE TRUNCATE ON audit_auditentry
     FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();
 
-CREATE FUNCTION audit_erase_personal_entries(booking_ids uuid[]) RETURNS bigint
+CREATE OR REPLACE FUNCTION audit_erase_personal_entries(booking_ids uuid[]) RETURNS bigint
 LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
     WITH erased AS (
         UPDATE audit_auditentry entry
