@@ -7,6 +7,14 @@ if __name__ == "__main__":
 
     ensure_database_url()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "venueos.settings")
+    import django
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(sys.argv)
+    django.setup()
+    from venueos.common.dbroles import as_owner, needs_owner
+
+    if needs_owner(sys.argv[1:]):
+        with as_owner():
+            execute_from_command_line(sys.argv)
+    else:
+        execute_from_command_line(sys.argv)

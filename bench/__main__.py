@@ -31,6 +31,7 @@ import json
 import os
 import platform
 import resource
+import secrets
 import shutil
 import signal
 import socket
@@ -1042,7 +1043,11 @@ def main(argv=None) -> int:
         log(f"mode {args.mode}: embedded PostgreSQL in {data_dir}")
         server = embedded.start(data_dir, throwaway=True)
         env = dict(
-            os.environ, DATABASE_URL=server.url, VENUEOS_FAST_PASSWORD_HASHER="1"
+            os.environ,
+            DATABASE_URL=server.url,
+            VENUEOS_OWNER_DATABASE_URL=server.owner_url,
+            VENUEOS_FAST_PASSWORD_HASHER="1",
+            VENUEOS_SECRET_KEY=secrets.token_urlsafe(50),
         )
         run([str(BIN / "venueos"), "migrate"], env, capture_output=True)
         log(
@@ -1065,7 +1070,7 @@ def main(argv=None) -> int:
                 world.bookings = size
             else:
                 took = manifest["generation"]["bookings_and_buyers_s"]
-            analyze(server.url)
+            analyze(server.owner_url)  # ANALYZE is the owner's
             log(
                 f"cost at {size} bookings: availability and create "
                 f"@{GROWTH_CONCURRENCY}, {args.growth_duration:g} s each"

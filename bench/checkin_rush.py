@@ -317,7 +317,12 @@ def run(
         throwaway=True,
         preferred_port=int(preferred) if preferred else None,
     )
-    env = dict(os.environ, DATABASE_URL=server.url, VENUEOS_FAST_PASSWORD_HASHER="1")
+    env = dict(
+        os.environ,
+        DATABASE_URL=server.url,
+        VENUEOS_OWNER_DATABASE_URL=server.owner_url,
+        VENUEOS_FAST_PASSWORD_HASHER="1",
+    )
     proc = None
     try:
         subprocess.run(

@@ -137,7 +137,12 @@ def main() -> int:
         preferred_port=int(os.environ.get("VENUEOS_PG_PORT", "0")) or None,
         throwaway=True,
     )
-    env = dict(os.environ, DATABASE_URL=server.url, VENUEOS_HOME=str(work / "home"))
+    env = dict(
+        os.environ,
+        DATABASE_URL=server.url,
+        VENUEOS_OWNER_DATABASE_URL=server.owner_url,
+        VENUEOS_HOME=str(work / "home"),
+    )
     metrics_dir = work / "metrics"
     metrics_dir.mkdir()
     # Before Django and prometheus_client load, as `venueos serve` does.

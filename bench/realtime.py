@@ -335,7 +335,10 @@ def main(argv: list[str] | None = None) -> int:
             throwaway=True,
         )
         env = dict(
-            os.environ, DATABASE_URL=server.url, VENUEOS_FAST_PASSWORD_HASHER="1"
+            os.environ,
+            DATABASE_URL=server.url,
+            VENUEOS_OWNER_DATABASE_URL=server.owner_url,
+            VENUEOS_FAST_PASSWORD_HASHER="1",
         )
         subprocess.run(
             [str(BIN / "venueos"), "demo"], env=env, check=True, capture_output=True

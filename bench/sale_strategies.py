@@ -20,7 +20,8 @@ from venueos import embedded
 
 DATA = Path(tempfile.mkdtemp(prefix="venueos-sale-")) / "pgdata"
 srv = embedded.start(DATA, throwaway=True)
-admin = psycopg.connect(srv.url, autocommit=True)
+# Its own scratch tables: the owner creates them and runs the sales.
+admin = psycopg.connect(srv.owner_url, autocommit=True)
 admin.execute("DROP TABLE IF EXISTS ev")
 admin.execute("DROP TABLE IF EXISTS reg")
 admin.execute(
@@ -70,7 +71,7 @@ def run(fn, conns, attempts=5000, places=500):
     admin.execute("TRUNCATE reg")
     admin.execute("DELETE FROM ev")
     admin.execute("INSERT INTO ev VALUES (1, %s, %s, 0)", ["on_sale", places])
-    connections = [psycopg.connect(srv.url) for _ in range(conns)]
+    connections = [psycopg.connect(srv.owner_url) for _ in range(conns)]
     counter = iter(range(attempts))
     lock = threading.Lock()
     wins = []

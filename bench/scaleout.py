@@ -286,6 +286,7 @@ def main(argv=None) -> int:
     env = dict(
         os.environ,
         DATABASE_URL=db.url,
+        VENUEOS_OWNER_DATABASE_URL=db.owner_url,
         VENUEOS_HOME=str(work / "home"),
         VENUEOS_SERVER_LOG_LEVEL="warning",
     )

@@ -138,12 +138,15 @@ def main(argv=None) -> int:
             throwaway=True,
         )
         env = dict(
-            os.environ, DATABASE_URL=server.url, VENUEOS_FAST_PASSWORD_HASHER="1"
+            os.environ,
+            DATABASE_URL=server.url,
+            VENUEOS_OWNER_DATABASE_URL=server.owner_url,
+            VENUEOS_FAST_PASSWORD_HASHER="1",
         )
         bench.run([str(bench.BIN / "venueos"), "migrate"], env, capture_output=True)
         bench.log(f"generating {args.venues} venues + 1 large, {bookings} bookings")
         manifest = bench.generate(args, env, work)
-        bench.analyze(server.url)
+        bench.analyze(server.owner_url)
         world = bench.World(manifest)
         port = options.port
         proc = bench.start_server(args, env, port, work / "server.log")

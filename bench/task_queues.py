@@ -163,7 +163,8 @@ def main() -> int:
         preferred_port=int(os.environ.get("VENUEOS_PG_PORT", "0")) or None,
         throwaway=True,
     )
-    os.environ["DATABASE_URL"] = server.url
+    # Its own settings and migrations, in process: the owner's login.
+    os.environ["DATABASE_URL"] = server.owner_url
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.task_queue_settings"
     try:
         import django

@@ -1,6 +1,5 @@
 import pytest
 from django.contrib.auth.password_validation import validate_password
-from django.core.cache import cache
 
 from venueos.accounts.models import ApiToken, Organization, User
 from venueos.audit.models import AuditEntry
@@ -8,11 +7,6 @@ from venueos.demo import DEMO_LOGINS, demo_present, load_demo
 from venueos.venues.models import Closure, OpeningHours, Space, Venue
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttle_counters():
-    cache.clear()  # the login throttle counts per client IP across tests
 
 
 MODELS = [Organization, User, Venue, Space, OpeningHours, Closure, AuditEntry]

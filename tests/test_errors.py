@@ -4,23 +4,15 @@ type, title, status and detail, whatever part of the stack produced it."""
 import uuid
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from rest_framework.test import APIClient
-from rest_framework.throttling import ScopedRateThrottle
 
 from tests.conftest import client_for
+from venueos.common.throttling import SharedRateThrottle
 
 pytestmark = pytest.mark.django_db
 
 PROBLEM_BASE = "https://venueos.dev/problems/"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttle_counters():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def assert_problem(response, status: int, slug: str | None = None) -> dict:
@@ -106,7 +98,7 @@ def test_415_for_form_data(manager):
 
 def test_429_when_throttled_with_retry_after(anon_client, monkeypatch):
     monkeypatch.setattr(
-        ScopedRateThrottle, "THROTTLE_RATES", {"login": "2/minute"}, raising=True
+        SharedRateThrottle, "THROTTLE_RATES", {"login": "2/minute"}, raising=True
     )
     bad_login = {"email": "nobody@example.com", "password": "wrong-password"}
     statuses = [
@@ -122,7 +114,7 @@ def test_429_when_throttled_with_retry_after(anon_client, monkeypatch):
 
 
 def test_throttling_is_per_scope_not_global(anon_client, monkeypatch):
-    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"login": "1/minute"})
+    monkeypatch.setattr(SharedRateThrottle, "THROTTLE_RATES", {"login": "1/minute"})
     anon_client.post("/api/v1/auth/tokens/", {}, format="json")
     throttled = anon_client.post("/api/v1/auth/tokens/", {}, format="json")
     assert throttled.status_code == 429

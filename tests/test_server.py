@@ -14,10 +14,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from django.db import connection
 
 from tests.bookings.helpers import at, future_day, iso
 from tests.conftest import PASSWORD, make_space, make_user
+from tests.security.helpers import app_database_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,10 +30,14 @@ def _free_port() -> int:
 
 @pytest.fixture
 def server():
-    params = connection.settings_dict
-    url = f"postgresql://{params['USER']}@{params['HOST']}:{params['PORT']}/{params['NAME']}"
+    url = app_database_url()  # as served: the application's restricted role
     port = _free_port()
-    env = dict(os.environ, DATABASE_URL=url, VENUEOS_WORKERS="1")
+    env = dict(
+        os.environ,
+        DATABASE_URL=url,
+        VENUEOS_WORKERS="1",
+        VENUEOS_SECRET_KEY="test-" + "k" * 50,
+    )
     process = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "venueos"),

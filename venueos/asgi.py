@@ -20,9 +20,16 @@ next change must not hold one of those threads.
 import os
 
 from a2wsgi import WSGIMiddleware
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "venueos.settings")
+
+if settings.SECRET_KEY == settings.BUILTIN_SECRET_KEY:
+    raise ImproperlyConfigured(
+        "Refusing to serve with the built-in SECRET_KEY: set VENUEOS_SECRET_KEY."
+    )
 
 django_application = WSGIMiddleware(
     get_wsgi_application(), workers=int(os.environ.get("VENUEOS_MAX_CONCURRENCY", "6"))

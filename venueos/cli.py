@@ -1,4 +1,5 @@
-"""The `venueos` command: run, serve, worker, jobs, migrate, createuser, demo, check, db, manage.
+"""The `venueos` command: run, serve, worker, jobs, migrate, createuser, demo, check,
+purge, db, manage.
 
 Unless `DATABASE_URL` is set, every sub-command uses the working copy's
 embedded PostgreSQL (starting it if needed), so `venueos createuser` run beside
@@ -15,7 +16,9 @@ import subprocess
 import sys
 
 
-def _setup_django(*, stop_on_exit: bool = False):
+def _setup_django():
+    """Django against DATABASE_URL or the embedded server; returns the embedded
+    server (None when DATABASE_URL is set)."""
     from venueos import embedded
 
     server = embedded.ensure_database_url()
@@ -23,13 +26,17 @@ def _setup_django(*, stop_on_exit: bool = False):
     import django
 
     django.setup()
-    return server if (server and server.started_here and stop_on_exit) else None
+    return server
 
 
 def _migrate(verbosity: int = 1) -> None:
+    """Migrations run as the owner; the application's role gets its grants."""
     from django.core.management import call_command
 
-    call_command("migrate", interactive=False, verbosity=verbosity)
+    from venueos.common.dbroles import as_owner
+
+    with as_owner():
+        call_command("migrate", interactive=False, verbosity=verbosity)
 
 
 def cmd_migrate(args) -> int:
@@ -91,8 +98,27 @@ def cmd_check(args) -> int:
     return 0
 
 
+def cmd_purge(args) -> int:
+    """Housekeeping for a scheduled job (cron, a systemd timer, a task queue)."""
+    _setup_django()
+    from venueos.common.idempotency import idempotency_records_purge
+    from venueos.common.throttling import rate_counters_purge
+
+    records = idempotency_records_purge()
+    counters = rate_counters_purge()
+    print(
+        f"purged {records} idempotency record(s) older than 24 h, "
+        f"{counters} rate counter(s) of ended windows"
+    )
+    return 0
+
+
 def _serve(host: str, port: int, workers: int, server, worker=None) -> int:
+    """Serve until stopped; stops the embedded server if this call started it."""
     import uvicorn
+
+    if server is not None and not server.started_here:
+        server = None  # someone else's server: leave it running
 
     # Each worker runs at most VENUEOS_MAX_CONCURRENCY requests at once (see
     # asgi.py); its connection pool holds that many connections plus spares.
@@ -105,6 +131,9 @@ def _serve(host: str, port: int, workers: int, server, worker=None) -> int:
             port=port,
             workers=workers,
             lifespan="off",
+            # The client address is the socket's; X-Forwarded-For is believed
+            # only through VENUEOS_TRUSTED_PROXIES (common/middleware.py).
+            proxy_headers=False,
             # Live streams never end by themselves: after this grace, a stop
             # closes them (their clients reconnect to another server and
             # replay what they missed with Last-Event-ID).
@@ -125,6 +154,21 @@ def _serve(host: str, port: int, workers: int, server, worker=None) -> int:
     return 0
 
 
+def _builtin_secret_key() -> bool:
+    """True (and says why) when only the built-in SECRET_KEY is configured."""
+    from django.conf import settings
+
+    if settings.SECRET_KEY != settings.BUILTIN_SECRET_KEY:
+        return False
+    print(
+        "error: refusing to serve with the built-in SECRET_KEY; set "
+        "VENUEOS_SECRET_KEY (e.g. python3 -c 'import secrets; "
+        "print(secrets.token_urlsafe(50))')",
+        file=sys.stderr,
+    )
+    return True
+
+
 def _prepare_metrics_dir(port: int) -> None:
     """Every server process writes its metrics to files in one folder, summed
     at each scrape; set before anything imports prometheus_client. A fresh
@@ -141,22 +185,32 @@ def _prepare_metrics_dir(port: int) -> None:
 
 def cmd_serve(args) -> int:
     _prepare_metrics_dir(args.port)
-    server = _setup_django(stop_on_exit=True)
+    server = _setup_django()
+    if _builtin_secret_key():
+        return 2
     return _serve(args.host, args.port, args.workers, server)
 
 
 def cmd_run(args) -> int:
-    """What `make run` does: database, migrations, demo data once, then serve."""
+    """What `make run` does: database, migrations, demo data once, then serve.
+
+    The demo accounts (with published passwords) go only into the embedded
+    default database, or anywhere when asked with --demo."""
     _prepare_metrics_dir(args.port)
-    server = _setup_django(stop_on_exit=True)
+    server = _setup_django()
+    if _builtin_secret_key():
+        return 2
+    with_demo = server is not None or args.demo
     try:
         _migrate(verbosity=0)
         from venueos.demo import DEMO_LOGINS, load_demo
 
-        if load_demo():  # idempotent; adds today's demo event when missing
+        if (
+            with_demo and load_demo()
+        ):  # idempotent; adds today's demo event when missing
             print("loaded the demo data")
     except BaseException:
-        if server is not None:
+        if server is not None and server.started_here:
             from venueos import embedded
 
             embedded.stop(server.data_dir)
@@ -166,9 +220,10 @@ def cmd_run(args) -> int:
     print(f"  API       {base}/api/v1/venues/")
     print(f"  API docs  {base}/api/docs/   (OpenAPI: {base}/api/schema/)")
     print(f"  Admin     {base}/admin/")
-    print("  Demo logins (e-mail / password):")
-    for role, email, password in DEMO_LOGINS:
-        print(f"    {role:9} {email:28} {password}")
+    if with_demo:
+        print("  Demo logins (e-mail / password):")
+        for role, email, password in DEMO_LOGINS:
+            print(f"    {role:9} {email:28} {password}")
     from django.conf import settings
 
     if settings.EMAIL_BACKEND.endswith("EmlFileBackend"):
@@ -178,8 +233,11 @@ def cmd_run(args) -> int:
     print(flush=True)
     # The task-queue worker runs beside the server, so that `make run` alone
     # sends e-mail and runs the scheduled jobs.
-    worker = subprocess.Popen([sys.executable, "-m", "venueos.cli", "worker"])
-    return _serve(args.host, args.port, args.workers, server, worker)
+    return _serve(args.host, args.port, args.workers, server, _start_worker())
+
+
+def _start_worker() -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "venueos.cli", "worker"])
 
 
 def _stop_worker(worker: subprocess.Popen) -> None:
@@ -248,7 +306,13 @@ def cmd_manage(args) -> int:
     _setup_django()
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(["venueos", *args.rest])
+    from venueos.common.dbroles import as_owner, needs_owner
+
+    if needs_owner(args.rest):
+        with as_owner():
+            execute_from_command_line(["venueos", *args.rest])
+    else:
+        execute_from_command_line(["venueos", *args.rest])
     return 0
 
 
@@ -272,6 +336,12 @@ def build_parser() -> argparse.ArgumentParser:
         )
         command.add_argument("--workers", type=int, default=default_workers)
         command.set_defaults(handler=handler)
+        if name == "run":
+            command.add_argument(
+                "--demo",
+                action="store_true",
+                help="load the demo accounts into a DATABASE_URL database too",
+            )
 
     worker = sub.add_parser("worker", help="run background jobs (e-mail, schedules)")
     worker.add_argument(
@@ -308,6 +378,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("check", help="verify integrity invariants").set_defaults(
         handler=cmd_check
     )
+
+    sub.add_parser(
+        "purge",
+        help="delete idempotency records older than 24 h and ended rate windows",
+    ).set_defaults(handler=cmd_purge)
 
     db = sub.add_parser(
         "db", help="print the database URL; --stop stops the embedded server"

@@ -13,13 +13,20 @@ the unprivileged system user `embedded_postgres` (created on first use).
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
 import shutil
 import socket
 import subprocess
+import tempfile
+import time
 import warnings
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
 # The wheel's package __init__ asks platformdirs for a runtime folder it never
 # uses here; without XDG_RUNTIME_DIR that prints a warning on every start.
@@ -27,6 +34,15 @@ warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR", module="platformdir
 
 SYSTEM_USER = "embedded_postgres"
 DATABASE_NAME = "venueos"
+OWNER_ROLE = "postgres"
+APP_ROLE = "venueos_app"
+# Every connection is over TCP on 127.0.0.1 (no Unix socket) and must prove
+# its password; the passwords are generated and kept beside the data folder.
+HBA_RULES = """\
+# Written by venueos/embedded.py: every login needs its password.
+host    all    all    127.0.0.1/32    scram-sha-256
+host    all    all    ::1/128         scram-sha-256
+"""
 
 # Enough connections for the concurrency tests and the benchmark storms,
 # which open one connection per simultaneous client.
@@ -56,8 +72,50 @@ def project_home() -> Path:
     return Path(__file__).resolve().parent.parent / ".venueos"
 
 
+def _private_file(path: Path, make: Callable[[], str]) -> str:
+    """The stripped content of `path`, created with `make()` (mode 0600) the
+    first time. O_EXCL makes concurrent first calls agree on one value."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):  # another process may be writing it right now
+            value = path.read_text().strip()
+            if value:
+                return value
+            time.sleep(0.1)
+        raise RuntimeError(f"{path} is empty") from None
+    value = make()
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(value + "\n")
+    return value
+
+
+def secret_key() -> str:
+    """The working copy's own Django SECRET_KEY, generated on first use."""
+    return _private_file(
+        project_home() / "secret_key", lambda: secrets.token_urlsafe(50)
+    )
+
+
 def default_data_dir() -> Path:
     return project_home() / "pgdata"
+
+
+def secrets_path(data_dir: Path) -> Path:
+    """Where the passwords of the server on `data_dir` are kept (beside it,
+    mode 0600: `.venueos/pgdata` → `.venueos/pgdata.passwords`)."""
+    return data_dir.parent / f"{data_dir.name}.passwords"
+
+
+def _passwords(data_dir: Path) -> dict[str, str]:
+    text = _private_file(
+        secrets_path(data_dir),
+        lambda: json.dumps(
+            {role: secrets.token_urlsafe(32) for role in (OWNER_ROLE, APP_ROLE)}
+        ),
+    )
+    return json.loads(text)
 
 
 @dataclass(frozen=True)
@@ -65,14 +123,25 @@ class EmbeddedServer:
     data_dir: Path
     port: int
     started_here: bool
+    passwords: dict[str, str] = field(repr=False, compare=False)
+
+    def _url(self, role: str, database: str) -> str:
+        password = quote(self.passwords[role], safe="")
+        return f"postgresql://{role}:{password}@127.0.0.1:{self.port}/{database}"
 
     @property
     def url(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{DATABASE_NAME}"
+        """The application's login: owns nothing (see dbroles.py)."""
+        return self._url(APP_ROLE, DATABASE_NAME)
+
+    @property
+    def owner_url(self) -> str:
+        """The owner (a superuser): migrations only."""
+        return self._url(OWNER_ROLE, DATABASE_NAME)
 
     @property
     def admin_url(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        return self._url(OWNER_ROLE, "postgres")
 
 
 def _bin(name: str) -> str:
@@ -131,6 +200,9 @@ def running_port(data_dir: Path) -> int | None:
 def _free_port(preferred: int | None) -> int:
     for candidate in ([preferred] if preferred else []) + [0]:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            # As PostgreSQL binds: connections of a previous (killed) server
+            # in TIME_WAIT do not make its port unusable.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 probe.bind(("127.0.0.1", candidate))
             except OSError:
@@ -147,30 +219,17 @@ def start(
 ) -> EmbeddedServer:
     """Start (or reuse) the server on `data_dir` and make sure the database exists."""
     data_dir = (data_dir or default_data_dir()).resolve()
+    passwords = _passwords(data_dir)
     port = running_port(data_dir)
     if port is not None:
-        return EmbeddedServer(data_dir, port, started_here=False)
+        return EmbeddedServer(data_dir, port, started_here=False, passwords=passwords)
 
     data_dir.mkdir(parents=True, exist_ok=True)
     user = _run_as()
     if user:
         _grant_access(data_dir, user)
     if not (data_dir / "PG_VERSION").exists():
-        subprocess.run(
-            [
-                _bin("initdb"),
-                "-D",
-                str(data_dir),
-                "--auth=trust",
-                "-U",
-                "postgres",
-                "--encoding=UTF8",
-                "--locale=C.UTF-8",
-            ],
-            check=True,
-            capture_output=True,
-            user=user,
-        )
+        _initdb(data_dir, passwords[OWNER_ROLE], user)
     port = _free_port(preferred_port)
     settings = SERVER_SETTINGS | (THROWAWAY_SETTINGS if throwaway else {})
     options = " ".join(
@@ -202,12 +261,67 @@ def start(
         raise RuntimeError(
             f"embedded PostgreSQL failed to start:\n{result.stderr}\n{tail}"
         )
-    server = EmbeddedServer(data_dir, port, started_here=True)
+    server = EmbeddedServer(data_dir, port, started_here=True, passwords=passwords)
+    if (data_dir / "pg_hba.conf").read_text() != HBA_RULES:
+        _require_passwords(server)
     _ensure_database(server)
     return server
 
 
+def _initdb(data_dir: Path, owner_password: str, user: str | None) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        password_file = Path(folder) / "password"
+        password_file.write_text(owner_password + "\n")
+        if user:  # initdb runs as the system user and must read it
+            import pwd
+
+            entry = pwd.getpwnam(user)
+            os.chown(folder, entry.pw_uid, entry.pw_gid)
+            os.chown(password_file, entry.pw_uid, entry.pw_gid)
+        subprocess.run(
+            [
+                _bin("initdb"),
+                "-D",
+                str(data_dir),
+                "--auth=scram-sha-256",
+                f"--pwfile={password_file}",
+                "-U",
+                OWNER_ROLE,
+                "--encoding=UTF8",
+                "--locale=C.UTF-8",
+            ],
+            check=True,
+            capture_output=True,
+            user=user,
+        )
+    (data_dir / "pg_hba.conf").write_text(HBA_RULES)
+
+
+def _require_passwords(server: EmbeddedServer) -> None:
+    """A data folder made before passwords (trust authentication): give the
+    owner its password, then demand passwords from everyone."""
+    import psycopg
+
+    trusting = f"postgresql://{OWNER_ROLE}@127.0.0.1:{server.port}/postgres"
+    with psycopg.connect(trusting, autocommit=True) as conn:
+        conn.execute(
+            sql_role_password(OWNER_ROLE, server.passwords[OWNER_ROLE], create=False)
+        )
+        (server.data_dir / "pg_hba.conf").write_text(HBA_RULES)
+        conn.execute("SELECT pg_reload_conf()")
+
+
+def sql_role_password(role: str, password: str, *, create: bool) -> Any:
+    from psycopg import sql
+
+    statement = (
+        "CREATE ROLE {} LOGIN PASSWORD {}" if create else "ALTER ROLE {} PASSWORD {}"
+    )
+    return sql.SQL(statement).format(sql.Identifier(role), sql.Literal(password))
+
+
 def _ensure_database(server: EmbeddedServer) -> None:
+    """The database, and the application's role with its current password."""
     import psycopg
 
     with psycopg.connect(server.admin_url, autocommit=True) as conn:
@@ -216,6 +330,14 @@ def _ensure_database(server: EmbeddedServer) -> None:
         ).fetchone()
         if not exists:
             conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
+        role_exists = conn.execute(
+            "SELECT 1 FROM pg_roles WHERE rolname = %s", [APP_ROLE]
+        ).fetchone()
+        conn.execute(
+            sql_role_password(
+                APP_ROLE, server.passwords[APP_ROLE], create=not role_exists
+            )
+        )
 
 
 def stop(data_dir: Path | None = None, *, remove: bool = False) -> None:
@@ -231,12 +353,19 @@ def stop(data_dir: Path | None = None, *, remove: bool = False) -> None:
 
 
 def ensure_database_url(*, throwaway: bool = False) -> EmbeddedServer | None:
-    """Point `DATABASE_URL` at the embedded server unless it is already set."""
+    """Point `DATABASE_URL` at the embedded server unless it is already set:
+    as the application's role, with the owner's login in
+    `VENUEOS_OWNER_DATABASE_URL` for migrations.
+
+    The embedded demo also gets the working copy's generated SECRET_KEY
+    unless one is configured."""
     if os.environ.get("DATABASE_URL"):
         return None
+    os.environ.setdefault("VENUEOS_SECRET_KEY", secret_key())
     server = start(
         preferred_port=int(os.environ.get("VENUEOS_PG_PORT", "54329")),
         throwaway=throwaway,
     )
     os.environ["DATABASE_URL"] = server.url
+    os.environ["VENUEOS_OWNER_DATABASE_URL"] = server.owner_url
     return server

@@ -15,7 +15,10 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 
 def _env_bool(name: str, default: bool) -> bool:
-    return os.environ.get(name, str(default)).lower() in {"1", "true", "yes", "on"}
+    value = os.environ.get(name)
+    if not value:
+        return default
+    return value.lower() in {"1", "true", "yes", "on"}
 
 
 def _database_from_url(url: str) -> dict:
@@ -23,13 +26,24 @@ def _database_from_url(url: str) -> dict:
     if parsed.scheme not in {"postgres", "postgresql"}:
         raise RuntimeError(f"DATABASE_URL must be a postgresql:// URL, not {url!r}")
     options = dict(parse_qsl(parsed.query))
+    # An unreachable or restarting database must not hold a request longer
+    # than a lock may (VENUEOS_LOCK_TIMEOUT_MS): the caller gets a 503 instead.
+    bound_seconds = int(os.environ.get("VENUEOS_LOCK_TIMEOUT_MS", "3000")) / 1000
+    options.setdefault(
+        "connect_timeout",
+        int(
+            os.environ.get("VENUEOS_DB_CONNECT_TIMEOUT") or max(1, round(bound_seconds))
+        ),
+    )
     pool_size = int(os.environ.get("VENUEOS_DB_POOL", "0"))
     if pool_size > 0:
         # Django's built-in psycopg pool; CONN_MAX_AGE must stay 0 with it.
         options["pool"] = {
             "min_size": min(2, pool_size),
             "max_size": pool_size,
-            "timeout": 10,
+            "timeout": float(
+                os.environ.get("VENUEOS_DB_POOL_TIMEOUT") or bound_seconds
+            ),
         }
     return {
         "ENGINE": "django.db.backends.postgresql",
@@ -47,13 +61,30 @@ def _database_from_url(url: str) -> dict:
     }
 
 
-SECRET_KEY = os.environ.get(
-    "VENUEOS_SECRET_KEY", "dev-only-insecure-key-set-VENUEOS_SECRET_KEY-in-production"
-)
+# Good only for tests and one-off management commands: `venueos serve` and the
+# ASGI application refuse to start with it (the embedded demo generates its
+# own key in .venueos/secret_key, see embedded.py).
+BUILTIN_SECRET_KEY = "dev-only-insecure-key-set-VENUEOS_SECRET_KEY-in-production"
+SECRET_KEY = os.environ.get("VENUEOS_SECRET_KEY") or BUILTIN_SECRET_KEY
 DEBUG = _env_bool("VENUEOS_DEBUG", False)
 ALLOWED_HOSTS = os.environ.get(
     "VENUEOS_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver"
 ).split(",")
+
+# HTTPS hardening, off by default because `make run` serves plain HTTP on
+# 127.0.0.1. VENUEOS_HTTPS=1 turns every part on; each can be set on its own.
+_HTTPS = _env_bool("VENUEOS_HTTPS", False)
+SECURE_SSL_REDIRECT = _env_bool("VENUEOS_SSL_REDIRECT", _HTTPS)
+# Load balancers probe health over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^health/"]
+SESSION_COOKIE_SECURE = _env_bool("VENUEOS_SECURE_COOKIES", _HTTPS)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_HSTS_SECONDS = int(
+    os.environ.get("VENUEOS_HSTS_SECONDS") or (31_536_000 if _HTTPS else 0)
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("VENUEOS_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = _env_bool("VENUEOS_HSTS_PRELOAD", False)
+
 CSRF_TRUSTED_ORIGINS = [
     origin
     for origin in os.environ.get("VENUEOS_CSRF_TRUSTED_ORIGINS", "").split(",")
@@ -82,10 +113,13 @@ INSTALLED_APPS = [
     "venueos.reports",
     "venueos.calendars",
     "venueos.web",
+    "axes",
 ]
 
 MIDDLEWARE = [
     "venueos.common.middleware.RequestContextMiddleware",
+    "venueos.common.middleware.DatabaseUnavailableMiddleware",
+    "venueos.common.middleware.RejectOversizeBodyMiddleware",
     "venueos.common.middleware.RejectNulInQueryMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -95,6 +129,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "venueos.common.contract.OpenApiContractMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "venueos.urls"
@@ -116,9 +153,36 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": _database_from_url(os.environ["DATABASE_URL"])}
+# The owner's login, for migrations only (common/dbroles.py); the embedded
+# server sets it. Without it, migrations run as DATABASE_URL's user.
+VENUEOS_OWNER_DATABASE_URL = os.environ.get("VENUEOS_OWNER_DATABASE_URL") or None
+# The role that gets the application's (restricted) privileges after migrate.
+VENUEOS_APP_ROLE = os.environ.get("VENUEOS_APP_ROLE") or (
+    DATABASES["default"]["USER"] if VENUEOS_OWNER_DATABASE_URL else None
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+# Session sign-ins (the Django admin, and any form that calls authenticate()
+# with its request) go through django-axes: after VENUEOS_LOGIN_FAILURE_LIMIT
+# wrong passwords for one account, or from one address, further attempts are
+# refused for VENUEOS_LOGIN_COOLOFF_MINUTES, the right password included.
+# Administrators unlock with the "Access attempts" admin page or
+# `venueos manage axes_reset_username EMAIL`. API token creation is limited by
+# the shared login throttle instead (common/throttling.py).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("VENUEOS_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(
+    minutes=int(os.environ.get("VENUEOS_LOGIN_COOLOFF_MINUTES", "15"))
+)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "venueos.common.middleware.request_client_ip"
+AXES_USERNAME_CALLABLE = "venueos.accounts.authentication.lockout_username"
+AXES_VERBOSE = False
 AUTH_PASSWORD_VALIDATORS = [
     {
         "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
@@ -162,10 +226,10 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "venueos.common.problems.problem_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # Sign-up and token creation are always throttled (password guessing);
-    # a global per-client rate is opt-in, as it costs a cache round trip on
-    # every request (use REDIS_URL so that workers share the counters).
+    # a global per-client rate is opt-in, as it costs a counter round trip on
+    # every request. Counters are shared by every process (throttling.py).
     "DEFAULT_THROTTLE_CLASSES": [
-        f"rest_framework.throttling.{name}RateThrottle"
+        f"venueos.common.throttling.{name}RateThrottle"
         for name, variable in (
             ("Anon", "VENUEOS_THROTTLE_ANON"),
             ("User", "VENUEOS_THROTTLE_USER"),
@@ -207,8 +271,22 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# How many reverse proxies stand in front of the app, each appending to
+# X-Forwarded-For; 0 (the default) believes only the socket's address. Used by
+# the throttles and the audit log (common/middleware.py: client_ip).
+VENUEOS_TRUSTED_PROXIES = int(os.environ.get("VENUEOS_TRUSTED_PROXIES", "0"))
+if VENUEOS_TRUSTED_PROXIES:
+    # The proxy terminates TLS and says so; only then is the header believed.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Optional: no API token of any user lives longer than this many days (tokens
+# made earlier included). Unset, a token lives until it is revoked or reaches
+# the expiry its owner chose.
+VENUEOS_TOKEN_MAX_AGE_DAYS = int(os.environ.get("VENUEOS_TOKEN_MAX_AGE_DAYS") or 0)
+
+REDIS_URL = os.environ.get("REDIS_URL") or None
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-if os.environ.get("REDIS_URL"):
+if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",

@@ -18,6 +18,8 @@ from aiosmtpd.controller import Controller
 from django.db import connection
 from procrastinate.contrib.django import app
 
+from tests.security.helpers import db_url_for_subprocess
+
 SMTP_PORTS = range(
     int(os.environ.get("VENUEOS_TEST_SMTP_PORT", "8525")),
     int(os.environ.get("VENUEOS_TEST_SMTP_PORT", "8525")) + 25,
@@ -115,8 +117,7 @@ def job_rows() -> list[tuple]:
 
 def start_worker(inbox: Inbox, **env: str) -> subprocess.Popen:
     """`venueos worker` in its own process, on the test database."""
-    db = connection.settings_dict
-    url = f"postgresql://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    url = db_url_for_subprocess()
     return subprocess.Popen(
         [sys.executable, "-m", "venueos.cli", "worker"],
         env=os.environ | {"DATABASE_URL": url, "VENUEOS_SMTP_URL": inbox.url} | env,

@@ -21,6 +21,7 @@ from rest_framework.test import APIClient
 
 from tests.bookings.helpers import at, future_day, iso
 from tests.conftest import client_for, make_space, make_user, set_opening_hours
+from tests.security.helpers import db_url_for_subprocess
 from venueos.common.logs import logging_config
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -202,8 +203,7 @@ def _free_port() -> int:
 
 def test_counts_are_summed_over_every_server_process(tmp_path, venue):
     """Two uvicorn workers answer; /metrics, whichever answers, counts all."""
-    params = connection.settings_dict
-    url = f"postgresql://{params['USER']}@{params['HOST']}:{params['PORT']}/{params['NAME']}"
+    url = db_url_for_subprocess()
     port = _free_port()
     process = subprocess.Popen(
         [
@@ -254,8 +254,7 @@ def test_counts_are_summed_over_every_server_process(tmp_path, venue):
 
 
 def test_open_streams_show_in_the_stream_clients_gauge(tmp_path, venue):
-    params = connection.settings_dict
-    url = f"postgresql://{params['USER']}@{params['HOST']}:{params['PORT']}/{params['NAME']}"
+    url = db_url_for_subprocess()
     port = _free_port()
     process = subprocess.Popen(
         [

@@ -13,6 +13,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 
@@ -38,8 +39,11 @@ def free_port() -> int:
 
 
 def database_url(settings_dict) -> str:
+    user = quote(settings_dict["USER"], safe="")
+    if settings_dict["PASSWORD"]:
+        user += ":" + quote(settings_dict["PASSWORD"], safe="")
     return (
-        f"postgresql://{settings_dict['USER']}@{settings_dict['HOST']}:"
+        f"postgresql://{user}@{settings_dict['HOST']}:"
         f"{settings_dict['PORT']}/{settings_dict['NAME']}"
     )
 

@@ -1,7 +1,6 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from venueos.accounts import selectors, services
@@ -17,12 +16,12 @@ from venueos.accounts.serializers import (
 )
 from venueos.common.api import ListMixin, parse
 from venueos.common.permissions import require_signed_in
+from venueos.common.throttling import LoginRateThrottle
 
 
 class RegisterApi(APIView):
     authentication_classes = []
-    throttle_scope = "login"
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [LoginRateThrottle]
 
     @extend_schema(request=RegisterIn, responses={201: UserOut}, tags=["accounts"])
     def post(self, request):
@@ -32,11 +31,9 @@ class RegisterApi(APIView):
 
 
 class TokenListCreateApi(ListMixin, APIView):
-    throttle_scope = "login"
-
     def get_throttles(self):
         if self.request.method == "POST":
-            return [ScopedRateThrottle()]
+            return [LoginRateThrottle()]
         return super().get_throttles()
 
     @extend_schema(

@@ -36,7 +36,7 @@ class OrganizationOut(serializers.ModelSerializer):
 
 
 class UserOut(serializers.ModelSerializer):
-    organization = OrganizationOut(read_only=True)
+    organization = OrganizationOut(read_only=True, allow_null=True)
 
     class Meta:
         model = User
@@ -45,8 +45,8 @@ class UserOut(serializers.ModelSerializer):
 
 class TokenOut(serializers.ModelSerializer):
     created_at = AwareDateTimeField(read_only=True)
-    expires_at = AwareDateTimeField(read_only=True)
-    last_used_at = AwareDateTimeField(read_only=True)
+    expires_at = AwareDateTimeField(read_only=True, allow_null=True)
+    last_used_at = AwareDateTimeField(read_only=True, allow_null=True)
 
     class Meta:
         model = ApiToken

@@ -15,7 +15,8 @@ import secrets
 from datetime import timedelta
 from uuid import UUID
 
-from django.contrib.auth import authenticate
+from django.conf import settings
+from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -164,7 +165,10 @@ def token_create(
     expires_in_days: int | None = None,
 ) -> tuple[ApiToken, str]:
     """Exchange credentials for a new token; the raw token is returned only here."""
-    user = authenticate(email=email.lower(), password=password)
+    # The model backend directly, not authenticate(): this login is limited by
+    # the per-address throttle, and the admin's lockout (django-axes, keyed on
+    # the request) has no request here.
+    user = ModelBackend().authenticate(None, email=email.lower(), password=password)
     if user is None or not user.is_active:
         raise NotAuthenticated(
             "E-mail or password is wrong.",
@@ -172,6 +176,9 @@ def token_create(
             title="Invalid credentials",
         )
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    max_age = settings.VENUEOS_TOKEN_MAX_AGE_DAYS
+    if max_age:
+        expires_in_days = min(expires_in_days or max_age, max_age)
     expires_at = (
         timezone.now() + timedelta(days=expires_in_days) if expires_in_days else None
     )

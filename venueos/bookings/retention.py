@@ -4,7 +4,7 @@ bookings cancelled or ended more than that many days ago lose their free text
 spaces, owners, statuses and the audit trail's facts stay, so utilization
 reports and `venueos check` are unchanged; the same three fields are blanked
 inside the booking's audit entries (the one UPDATE the audit log's trigger
-allows, audit migration 0003), and one `booking.personal_data_erased` entry
+allows, audit migration 0003, made through a function of migration 0004), and one `booking.personal_data_erased` entry
 per booking records when it happened.
 
 Runs daily in the worker (bookings/tasks.py) in batches of short transactions
@@ -46,16 +46,12 @@ WITH expired AS (
       FROM expired
      WHERE booking.id = expired.id
  RETURNING booking.id
-), entries AS (
-    UPDATE audit_auditentry entry
-       SET old_values = audit_erase_personal(entry.old_values),
-           new_values = audit_erase_personal(entry.new_values)
-      FROM erased
-     WHERE entry.entity_type = 'booking' AND entry.entity_id = erased.id
- RETURNING entry.id
 )
-SELECT erased.id, (SELECT count(*) FROM entries) FROM erased
+SELECT id FROM erased
 """
+# The application's role may not UPDATE the audit log; this function (audit
+# migration 0004) makes the one erasure the log allows, and nothing else.
+_ERASE_AUDIT = "SELECT audit_erase_personal_entries(%s::uuid[])"
 
 
 def booking_personal_data_erase_expired(
@@ -69,7 +65,9 @@ def booking_personal_data_erase_expired(
         with transaction.atomic(durable=True):
             with connection.cursor() as cursor:
                 cursor.execute(_ERASE_BATCH, {"now": now, "limit": batch_size})
-                erased = [booking_id for booking_id, _ in cursor.fetchall()]
+                erased = [booking_id for (booking_id,) in cursor.fetchall()]
+                if erased:
+                    cursor.execute(_ERASE_AUDIT, [erased])
             audit_record(
                 AuditAction.BOOKING_PERSONAL_DATA_ERASED,
                 actor=None,

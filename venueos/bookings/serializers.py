@@ -94,7 +94,7 @@ class BookingOut(serializers.ModelSerializer):
     end_time = AwareDateTimeField(read_only=True)
     created_at = AwareDateTimeField(read_only=True)
     updated_at = AwareDateTimeField(read_only=True)
-    cancelled_at = AwareDateTimeField(read_only=True)
+    cancelled_at = AwareDateTimeField(read_only=True, allow_null=True)
     status = serializers.ChoiceField(choices=BookingStatus.choices, read_only=True)
     series_id = serializers.UUIDField(
         read_only=True, allow_null=True, help_text="The recurring series, if any"

@@ -18,6 +18,9 @@ a request that was refused is refused the same way. 5xx answers are not
 stored: the client may retry them.
 
 Call it outside any transaction (API views do; `ATOMIC_REQUESTS` is off).
+
+Records older than `RETENTION` are never replayed; `idempotency_records_purge`
+(run by `venueos purge`, meant for a scheduled job) deletes them.
 """
 
 from __future__ import annotations
@@ -145,3 +148,12 @@ def idempotent_response(
         return status, body, False
     finally:
         _release(lock_name)
+
+
+def idempotency_records_purge() -> int:
+    """Delete the records no replay can use any more; returns how many."""
+    from venueos.bookings.models import IdempotencyRecord
+
+    cutoff = timezone.now() - RETENTION
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

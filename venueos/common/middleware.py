@@ -5,10 +5,14 @@ service signature."""
 from __future__ import annotations
 
 import contextvars
+import ipaddress
+import logging
 import re
+import time
 import uuid
 from dataclasses import dataclass
 
+logger = logging.getLogger(__name__)
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
@@ -24,8 +28,39 @@ current_request: contextvars.ContextVar[RequestContext | None] = contextvars.Con
 )
 
 
+def _valid_ip(value: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        return None
+
+
 def client_ip(meta: dict) -> str | None:
-    return meta.get("REMOTE_ADDR") or None
+    """The client's address: the socket's peer, unless the deployment says
+    (`VENUEOS_TRUSTED_PROXIES = n`) that n reverse proxies stand in front, each
+    appending the address it saw to `X-Forwarded-For`. Then the n-th entry from
+    the right is the one the outermost trusted proxy saw; anything left of it
+    is the client's own claim and never believed."""
+    from django.conf import settings
+
+    remote = _valid_ip(meta.get("REMOTE_ADDR") or "")
+    trusted = getattr(settings, "VENUEOS_TRUSTED_PROXIES", 0)
+    if trusted <= 0:
+        return remote
+    forwarded = [
+        hop.strip()
+        for hop in meta.get("HTTP_X_FORWARDED_FOR", "").split(",")
+        if hop.strip()
+    ]
+    if not forwarded:
+        return remote
+    # The last trusted proxy is the socket peer; it appended the hop before it.
+    hops = forwarded[-trusted:]
+    return _valid_ip(hops[0]) or remote
+
+
+def request_client_ip(request) -> str | None:
+    return client_ip(request.META)
 
 
 class RequestContextMiddleware:
@@ -50,6 +85,109 @@ class RequestContextMiddleware:
         return response
 
 
+def _is_api(request) -> bool:
+    return request.path.startswith(("/api/", "/health/"))
+
+
+class RejectOversizeBodyMiddleware:
+    """A declared body over `DATA_UPLOAD_MAX_MEMORY_SIZE` is refused before any
+    code reads it: 413, problem+json for the API. (Django would raise
+    RequestDataTooBig wherever the body is first read, answered as an HTML
+    400; a body with no Content-Length is capped by the JSON parser.)"""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.conf import settings
+
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if limit is not None and length > limit:
+            from django.http import HttpResponse
+
+            from venueos.common.problems import PayloadTooLarge, problem_json_response
+
+            if _is_api(request):
+                return problem_json_response(PayloadTooLarge.for_limit(limit))
+            return HttpResponse("Request body too large.", status=413)
+        return self.get_response(request)
+
+
+def _database_unreachable(exception: BaseException) -> bool:
+    """No connection could be had at all (as opposed to one query failing):
+    the pool timed out, or the server refuses connections while it starts."""
+    from psycopg import errors
+    from psycopg_pool import PoolTimeout
+
+    cause = exception.__cause__
+    return isinstance(cause, (PoolTimeout, errors.CannotConnectNow)) or (
+        "connection refused" in str(exception).lower()
+    )
+
+
+class DatabaseUnavailableMiddleware:
+    """The database went away (a restart, a failover, a full pool): 503 with
+    Retry-After, problem+json for the API, never a 500. Lock timeouts are also
+    OperationalErrors but never get here: the services turn them into 409s.
+
+    When no connection can be had at all, this process answers 503 at once for
+    the next `BACKOFF_SECONDS` instead of letting every request wait out the
+    pool's timeout: waiting requests would hold the worker's threads, and the
+    requests queued behind them would wait far longer than any lock may."""
+
+    BACKOFF_SECONDS = 1.0
+    _unreachable_until = 0.0
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if time.monotonic() < DatabaseUnavailableMiddleware._unreachable_until:
+            return self._unavailable(request)
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django.db import InterfaceError, OperationalError
+
+        if not isinstance(exception, (OperationalError, InterfaceError)):
+            return None
+        logger.warning(
+            "database unavailable (request %s): %s",
+            getattr(request, "request_id", "-"),
+            exception,
+        )
+        if _database_unreachable(exception):
+            DatabaseUnavailableMiddleware._unreachable_until = (
+                time.monotonic() + self.BACKOFF_SECONDS
+            )
+        return self._unavailable(request)
+
+    @staticmethod
+    def _unavailable(request):
+        from django.http import HttpResponse
+
+        from venueos.common.problems import ServiceUnavailable, problem_json_response
+
+        if _is_api(request):
+            response = problem_json_response(
+                ServiceUnavailable(
+                    "The database is unavailable for a moment; retry shortly."
+                )
+            )
+        else:
+            response = HttpResponse(
+                "<h1>Back in a moment</h1><p>The service is briefly unavailable. "
+                "Please try again in a few seconds.</p>",
+                status=503,
+            )
+        response["Retry-After"] = "1"
+        return response
+
+
 class RejectNulInQueryMiddleware:
     """A NUL character in the query string can reach no database column; refuse
     it before any view turns it into a query (400, problem+json for the API)."""
@@ -66,7 +204,7 @@ class RejectNulInQueryMiddleware:
 
             from venueos.common.problems import InvalidInput, problem_json_response
 
-            if request.path.startswith(("/api/", "/health/")):
+            if _is_api(request):
                 return problem_json_response(
                     InvalidInput("Query parameters may not contain the NUL character.")
                 )

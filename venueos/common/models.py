@@ -1,5 +1,6 @@
-"""What `common` stores: the first answers to POSTs sent with an
-`Idempotency-Key` (see idempotency.py, which owns the logic)."""
+"""Small tables the whole application shares: the first answers to POSTs sent
+with an `Idempotency-Key` (idempotency.py owns the logic) and the shared
+rate-limit counters (throttling.py)."""
 
 from django.conf import settings
 from django.db import models
@@ -29,3 +30,21 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self):
         return f"{self.scope}:{self.key}"
+
+
+class RateCounter(models.Model):
+    """One rate-limit window of one client in one scope (see throttling.py).
+
+    In PostgreSQL so that every server process counts together; with
+    `REDIS_URL` set the counters live in Redis instead and this table stays
+    empty."""
+
+    key = models.CharField(max_length=200, primary_key=True)
+    count = models.IntegerField()
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["expires_at"], name="ratecounter_expires")]
+
+    def __str__(self):
+        return f"{self.key}: {self.count}"

@@ -96,6 +96,14 @@ class IdempotencyMismatch(Problem):
     status, slug, title = 422, "idempotency-key-reused", "Idempotency key reused"
 
 
+class PayloadTooLarge(Problem):
+    status, slug, title = 413, "payload-too-large", "Payload too large"
+
+    @classmethod
+    def for_limit(cls, limit: int) -> PayloadTooLarge:
+        return cls(f"The request body is larger than {limit:,} bytes.")
+
+
 class ServiceUnavailable(Problem):
     status, slug, title = 503, "unavailable", "Service unavailable"
 

@@ -23,6 +23,9 @@ _DESCRIPTIONS = {
     "403": "Permission denied",
     "404": "Not found",
     "409": "Conflict",
+    "413": "Request body too large",
+    "429": "Too many requests; the Retry-After header says when to retry",
+    "503": "The database is unavailable for a moment; retry",
 }
 
 
@@ -37,9 +40,13 @@ def add_problem_responses(result, generator, request, public):
             if method not in {"get", "post", "put", "patch", "delete"}:
                 continue
             responses = operation.setdefault("responses", {})
-            codes = ["400", "401", "403", "404"]
+            # Any operation can meet a rate limit (the opt-in global ones) and a
+            # database outage; any body can be too large.
+            codes = ["400", "401", "403", "404", "429", "503"]
             if method != "get":
                 codes.append("409")
+            if "requestBody" in operation:
+                codes.append("413")
             for code in codes:
                 existing = responses.get(code)
                 if existing is None:

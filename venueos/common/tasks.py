@@ -23,6 +23,18 @@ async def retry_stalled_jobs(timestamp: int) -> None:
         await app.job_manager.retry_job(job)
 
 
+@app.periodic(cron="23 * * * *", periodic_id="purge-expired-records")
+@app.task(name="ops.purge_expired_records", queueing_lock="purge-expired-records")
+def purge_expired_records(timestamp: int) -> None:
+    """Hourly: idempotency records past their 24 h and ended rate-limit
+    windows (the same as `venueos purge`)."""
+    from venueos.common.idempotency import idempotency_records_purge
+    from venueos.common.throttling import rate_counters_purge
+
+    idempotency_records_purge()
+    rate_counters_purge()
+
+
 @dataclass
 class QueueSummary:
     counts: dict[str, int]

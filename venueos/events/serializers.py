@@ -159,7 +159,7 @@ class RegistrationOut(serializers.ModelSerializer):
     event = RegistrationEventOut(read_only=True)
     attendee = AttendeeOut(read_only=True)
     created_at = AwareDateTimeField(read_only=True)
-    cancelled_at = AwareDateTimeField(read_only=True)
+    cancelled_at = AwareDateTimeField(read_only=True, allow_null=True)
 
     class Meta:
         model = Registration

@@ -43,7 +43,7 @@ class VenueOut(serializers.ModelSerializer):
     organization_id = serializers.UUIDField(read_only=True)
     created_at = AwareDateTimeField(read_only=True)
     updated_at = AwareDateTimeField(read_only=True)
-    archived_at = AwareDateTimeField(read_only=True)
+    archived_at = AwareDateTimeField(read_only=True, allow_null=True)
 
     class Meta:
         model = Venue

@@ -6,24 +6,18 @@ from django.contrib.auth import authenticate, login, logout
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
-from rest_framework.throttling import ScopedRateThrottle
 
 from venueos.accounts.services import user_register
 from venueos.common.problems import Problem
+from venueos.common.throttling import LoginRateThrottle
 from venueos.web.forms import SignInForm, SignUpForm
 from venueos.web.problems import add_problem_to_form, problem_message
 
 
-class _LoginScope:
-    """What ScopedRateThrottle reads from a view: the API's sign-up and token
-    scope, so guessing passwords through the site is limited the same way."""
-
-    throttle_scope = "login"
-
-
 def _throttled(request) -> Problem | None:
-    throttle = ScopedRateThrottle()
-    if throttle.allow_request(request, _LoginScope()):
+    """The API's sign-up and token limit (per client address, shared by every
+    process), so guessing passwords through the site is limited the same way."""
+    if LoginRateThrottle().allow_request(request, None):
         return None
     return Problem(status=429, slug="throttled", title="Too many requests")
 
