@@ -11,7 +11,7 @@ from django.utils import timezone
 from tests.conftest import PASSWORD, client_for
 from venueos import cli
 from venueos.accounts.models import ApiToken
-from venueos.bookings.models import IdempotencyRecord
+from venueos.common.models import IdempotencyRecord
 from venueos.common.idempotency import idempotency_records_purge
 from venueos.common.models import RateCounter
 

@@ -152,8 +152,6 @@ def idempotent_response(
 
 def idempotency_records_purge() -> int:
     """Delete the records no replay can use any more; returns how many."""
-    from venueos.bookings.models import IdempotencyRecord
-
     cutoff = timezone.now() - RETENTION
     deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
     return deleted
