@@ -11,9 +11,8 @@ from django.utils import timezone
 from tests.conftest import PASSWORD, client_for
 from venueos import cli
 from venueos.accounts.models import ApiToken
-from venueos.common.models import IdempotencyRecord
 from venueos.common.idempotency import idempotency_records_purge
-from venueos.common.models import RateCounter
+from venueos.common.models import IdempotencyRecord, RateCounter
 
 pytestmark = pytest.mark.django_db
 
