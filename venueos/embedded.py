@@ -53,7 +53,7 @@ SERVER_SETTINGS = {
     "unix_socket_directories": "",
     "log_min_messages": "warning",
     # Losers of a booking race wait on the winner's uncommitted row; a deadlock
-    # between two such waits is reported after this delay (see design.md §3).
+    # between two such waits is reported after this delay (ADR 0002).
     "deadlock_timeout": "1s",
 }
 # A throw-away test instance trades durability for speed.

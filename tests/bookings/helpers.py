@@ -42,3 +42,16 @@ def next_dst_change(zone_name: str, *, spring: bool) -> date:
 
 def utc(value: datetime) -> str:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def book(client, space, start, end, **extra):
+    body = {
+        "space_id": str(space.id),
+        "start_time": iso(start),
+        "end_time": iso(end),
+        "title": "Meeting",
+    }
+    body.update(extra)
+    return client.post(
+        "/api/v1/bookings/", body, format="json", **extra.pop("headers", {})
+    )

@@ -139,7 +139,7 @@ def _stamp(value):
 
 
 def booking_json(booking: Booking) -> dict:
-    """The booking JSON of api.md, built directly: lists render many of these,
+    """The booking JSON of docs/api.md, built directly: lists render many of these,
     and DRF's field machinery costs several times more per object. The schema
     is still described by `BookingOut`; a test keeps the two identical."""
     space = booking.space

@@ -19,10 +19,8 @@ from venueos.bookings.series import (
     booking_series_cancel,
     booking_series_create,
 )
-from venueos.common.api import parse
-from venueos.common.idempotency import idempotent_response
+from venueos.common.api import idempotent_post, parse
 from venueos.common.permissions import require_signed_in
-from venueos.common.problems import PROBLEM_CONTENT_TYPE
 from venueos.common.timeutils import parse_day
 
 TAGS = ["bookings"]
@@ -47,28 +45,13 @@ class BookingSeriesCreateApi(APIView):
     )
     def post(self, request):
         user = require_signed_in(request.user)
-        key = request.headers.get("Idempotency-Key")
-        if key is None:
-            return self._create(user, request.data)
-        status_code, body, replayed = idempotent_response(
-            user=user,
+        data = request.data
+        return idempotent_post(
+            request,
             scope="bookings.series.create",
-            key=key,
-            payload=request.data
-            if isinstance(request.data, dict)
-            else {"body": request.data},
-            produce=lambda: self._produce(user, request.data),
+            payload=data if isinstance(data, dict) else {"body": data},
+            create=lambda: self._create(user, data),
         )
-        return Response(
-            body,
-            status=status_code,
-            content_type=PROBLEM_CONTENT_TYPE if status_code >= 400 else None,
-            headers={"Idempotent-Replayed": "true"} if replayed else None,
-        )
-
-    def _produce(self, user, data) -> tuple[int, dict]:
-        response = self._create(user, data)
-        return response.status_code, response.data
 
     def _create(self, user, data) -> Response:
         values = dict(parse(SeriesCreateIn, data))

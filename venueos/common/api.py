@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
 from rest_framework import serializers
+from rest_framework.response import Response
 
+from venueos.common.idempotency import idempotent_response
 from venueos.common.pagination import LimitOffsetPagination
-from venueos.common.problems import InvalidInput
+from venueos.common.problems import PROBLEM_CONTENT_TYPE, InvalidInput
 
 
 def parse_uuid(value: str, field: str, *, slug: str | None = None) -> UUID:
@@ -44,3 +47,28 @@ class ListMixin:
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, self.request, view=self)
         return paginator.get_paginated_response([to_json(item) for item in page])
+
+
+def idempotent_post(
+    request, *, scope: str, payload: dict, create: Callable[[], Response]
+) -> Response:
+    """`create()` once per `Idempotency-Key` (common/idempotency.py): without the
+    header it just runs; with it, a retry gets the first answer again, marked
+    `Idempotent-Replayed: true`. `payload` is what a reused key is compared by."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return create()
+
+    def produce() -> tuple[int, dict]:
+        response = create()
+        return response.status_code, response.data
+
+    status_code, body, replayed = idempotent_response(
+        user=request.user, scope=scope, key=key, payload=payload, produce=produce
+    )
+    return Response(
+        body,
+        status=status_code,
+        content_type=PROBLEM_CONTENT_TYPE if status_code >= 400 else None,
+        headers={"Idempotent-Replayed": "true"} if replayed else None,
+    )

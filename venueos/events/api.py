@@ -4,10 +4,8 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from venueos.common.api import ListMixin, parse, parse_uuid
-from venueos.common.idempotency import idempotent_response
+from venueos.common.api import ListMixin, idempotent_post, parse, parse_uuid
 from venueos.common.permissions import require_signed_in
-from venueos.common.problems import PROBLEM_CONTENT_TYPE
 from venueos.events import selectors, services
 from venueos.events.serializers import (
     EVENT_STATUSES,
@@ -150,28 +148,19 @@ class EventRegistrationsApi(ListMixin, APIView):
         event = selectors.event_get(event_id, user=request.user)
         data = parse(RegistrationIn, request.data)
 
-        def produce() -> tuple[int, dict]:
+        def create() -> Response:
             registration = services.registration_create(
                 event=event, actor=request.user, quantity=data["quantity"]
             )
-            return status.HTTP_201_CREATED, RegistrationOut(registration).data
+            return Response(
+                RegistrationOut(registration).data, status=status.HTTP_201_CREATED
+            )
 
-        key = request.headers.get("Idempotency-Key")
-        if key is None:
-            code, body = produce()
-            return Response(body, status=code)
-        code, body, replayed = idempotent_response(
-            user=request.user,
+        return idempotent_post(
+            request,
             scope=REGISTRATION_SCOPE,
-            key=key,
             payload={"event_id": str(event.id), "body": request.data},
-            produce=produce,
-        )
-        return Response(
-            body,
-            status=code,
-            content_type=PROBLEM_CONTENT_TYPE if code >= 400 else None,
-            headers={"Idempotent-Replayed": "true"} if replayed else None,
+            create=create,
         )
 
 

@@ -24,7 +24,7 @@ by the conditional UPDATEs here, so a stale in-memory copy cannot overwrite it.
 from __future__ import annotations
 
 import functools
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -57,14 +57,14 @@ from venueos.common.problems import (
     SlugTaken,
 )
 from venueos.events.models import (
-    MAX_REGISTRATION_QUANTITY,
     Event,
     EventStatus,
     Registration,
     RegistrationStatus,
 )
 from venueos.events.promotion import waitlist_promote
-from venueos.venues.models import MAX_BOOKING_MINUTES, Space, Venue
+from venueos.events.rules import check_event, check_quantity
+from venueos.venues.models import Space, Venue
 from venueos.venues.selectors import space_find
 
 EVENT_FIELDS = [
@@ -151,49 +151,6 @@ def _slug_taken(slug: str) -> SlugTaken:
     )
 
 
-def _validate_event(
-    *,
-    venue: Venue,
-    space: Space | None,
-    start_at: datetime,
-    end_at: datetime,
-    capacity: int,
-) -> None:
-    """Readable errors for what the constraints also enforce (and the capacity
-    limits they cannot: venue.max_capacity and space.capacity)."""
-    if end_at <= start_at:
-        raise InvalidInput.field(
-            "end_at", "end_at must be after start_at.", slug="invalid-time-range"
-        )
-    if capacity < 1:
-        raise InvalidInput.field("capacity", "Capacity must be at least 1.")
-    if capacity > venue.max_capacity:
-        raise InvalidInput.field(
-            "capacity",
-            f"Capacity exceeds the venue's maximum ({venue.max_capacity}).",
-            slug="capacity-too-large",
-        )
-    if space is not None:
-        if space.venue_id != venue.id:
-            raise InvalidInput.field(
-                "space_id", "That space belongs to another venue.", slug="invalid-space"
-            )
-        if capacity > space.capacity:
-            raise InvalidInput.field(
-                "capacity",
-                f"Capacity exceeds the space's capacity ({space.capacity}).",
-                slug="capacity-too-large",
-            )
-        if end_at - start_at > timedelta(minutes=MAX_BOOKING_MINUTES):
-            # The space is held by one booking, and a booking lasts at most 24 h.
-            raise InvalidInput.field(
-                "end_at",
-                "An event that occupies a space lasts at most 24 hours; create one "
-                "event per day, or leave the space unset.",
-                slug="event-too-long-for-space",
-            )
-
-
 def _space_of_venue(venue: Venue, space_id) -> Space | None:
     """The space an API client named by id, after the permission check."""
     if space_id is None:
@@ -234,7 +191,7 @@ def event_create(
         raise InvalidInput.field(
             "venue_id", "The venue is archived.", slug="venue-archived"
         )
-    _validate_event(
+    check_event(
         venue=venue, space=space, start_at=start_at, end_at=end_at, capacity=capacity
     )
     if start_at <= timezone.now():
@@ -315,7 +272,7 @@ def event_update(
         return event
     target_space = event.space if space is _MISSING else space
     merged = snapshot(event, EVENT_FIELDS) | new
-    _validate_event(
+    check_event(
         venue=event.venue,
         space=target_space,
         start_at=merged["start_at"],
@@ -436,13 +393,6 @@ def event_transition(*, event: Event, actor: User, status: str) -> Event:
 # --- registrations ----------------------------------------------------------
 
 
-def _check_quantity(quantity: int) -> None:
-    if not 1 <= quantity <= MAX_REGISTRATION_QUANTITY:
-        raise InvalidInput.field(
-            "quantity", f"Quantity must be between 1 and {MAX_REGISTRATION_QUANTITY}."
-        )
-
-
 def _refusal(
     status: str, capacity: int, sold: int, quantity: int, started: bool
 ) -> Conflict | None:
@@ -530,7 +480,7 @@ def registration_create(
     """Sell `quantity` places of an on-sale event to `actor` (the attendee):
     anyone signed in."""
     require_signed_in(actor)
-    _check_quantity(quantity)
+    check_quantity(quantity)
     bound_lock_waits()
     with connection.cursor() as cursor:
         cursor.execute(

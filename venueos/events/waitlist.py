@@ -28,12 +28,12 @@ from venueos.common.permissions import (
 )
 from venueos.common.problems import Conflict, InvalidInput, NotFound, PermissionDenied
 from venueos.events.models import Event, EventStatus, WaitlistEntry, WaitlistStatus
+from venueos.events.rules import check_quantity
 from venueos.events.services import (
     AlreadyRegistered,
     EventStarted,
     NotOnSale,
     _busy_translated,
-    _check_quantity,
 )
 
 
@@ -71,7 +71,7 @@ def waitlist_join(*, event: Event, actor: User, quantity: int = 1) -> WaitlistEn
     """Queue `actor` for `quantity` places of an on-sale event that cannot sell
     them now. Refused (409) while those places can be bought directly."""
     require_signed_in(actor)
-    _check_quantity(quantity)
+    check_quantity(quantity)
     bound_lock_waits()
     with connection.cursor() as cursor:
         # SHARE: waits for a cancellation or capacity change in progress (and
