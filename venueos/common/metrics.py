@@ -13,13 +13,14 @@ is exported.
 | `venueos_bookings_created_total` | counter | audit entries `booking.created*` |
 | `venueos_registrations_created_total` | counter | audit entries `registration.created` |
 | `venueos_booking_conflicts_total` | counter | a booking refused with 409 `booking-conflict` |
-| `venueos_stream_clients` | gauge, summed over live processes | the SSE stream's open clients per process, sampled (realtime/apps.py registers the sampler) |
+| `venueos_stream_clients` | gauge, summed over live processes | the SSE stream's open clients per process, counted as streams open and close (realtime/stream.py) |
 | `venueos_db_pool_connections{state}` | gauge, summed | this process's psycopg pool, sampled every few seconds |
 | `venueos_task_queue_jobs{status}`, `venueos_task_queue_oldest_waiting_seconds` | gauges | read from the queue's table at scrape time |
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -36,6 +37,8 @@ from prometheus_client import (
     multiprocess,
 )
 from prometheus_client.core import GaugeMetricFamily
+
+logger = logging.getLogger(__name__)
 
 MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
 
@@ -123,27 +126,39 @@ def add_sampler(sample: Callable[[], None]) -> None:
     _samplers.append(sample)
 
 
-def _sample_pool_forever(interval: float) -> None:
+def _sample_once() -> None:
     from django.db import connections
 
-    while True:
-        in_use = idle = maximum = 0
-        for alias in connections:
-            # The pool is shared by the process's threads (Django keeps it on
-            # the backend class); this thread's wrapper opens no connection.
-            pool = getattr(connections[alias], "pool", None)
-            if pool is None:
-                continue
-            stats = pool.get_stats()
-            size, available = stats.get("pool_size", 0), stats.get("pool_available", 0)
-            in_use += size - available
-            idle += available
-            maximum += stats.get("pool_max", 0)
-        DB_POOL.labels("in_use").set(in_use)
-        DB_POOL.labels("idle").set(idle)
-        DB_POOL.labels("max").set(maximum)
-        for sample in _samplers:
+    in_use = idle = maximum = 0
+    for alias in connections:
+        # The pool is shared by the process's threads (Django keeps it on
+        # the backend class); this thread's wrapper opens no connection.
+        pool = getattr(connections[alias], "pool", None)
+        if pool is None:
+            continue
+        stats = pool.get_stats()
+        size, available = stats.get("pool_size", 0), stats.get("pool_available", 0)
+        in_use += size - available
+        idle += available
+        maximum += stats.get("pool_max", 0)
+    DB_POOL.labels("in_use").set(in_use)
+    DB_POOL.labels("idle").set(idle)
+    DB_POOL.labels("max").set(maximum)
+    for sample in _samplers:
+        # One broken sampler must not end the thread: every gauge it keeps
+        # would freeze at its last value with nothing in the logs.
+        try:
             sample()
+        except Exception:
+            logger.exception("metrics sampler %r failed", sample)
+
+
+def _sample_pool_forever(interval: float) -> None:
+    while True:
+        try:
+            _sample_once()
+        except Exception:
+            logger.exception("metrics sampler: reading the connection pool failed")
         time.sleep(interval)
 
 
