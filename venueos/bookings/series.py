@@ -52,7 +52,11 @@ from venueos.bookings.services import AUDITED_FIELDS, _resolve_owner
 from venueos.common.locking import lock_rows, lock_space_paths, lost_race_as
 from venueos.common.permissions import manages_organization, require_signed_in
 from venueos.common.problems import InvalidInput, PermissionDenied
-from venueos.common.timeutils import AwareDateTimeField, local_wall_time
+from venueos.common.timeutils import (
+    AwareDateTimeField,
+    local_wall_time,
+    require_in_years,
+)
 from venueos.venues.models import Space
 
 MAX_OCCURRENCES = 200
@@ -454,6 +458,7 @@ def booking_series_cancel(
     now = timezone.now()
     earliest = now
     if from_day is not None:
+        require_in_years(from_day, "from_day")
         earliest = max(now, local_wall_time(from_day, 0, ZoneInfo(series.timezone)))
 
     @transaction.atomic(durable=True)

@@ -134,6 +134,20 @@ def parse_aware(value: str, field: str) -> datetime:
         ) from exc
 
 
+def require_in_years(value: date, field: str) -> None:
+    """Refuse a date or instant outside `MIN_YEAR`..`MAX_YEAR` with a 400, for
+    services that take Python values from callers other than the API's
+    serializers (the web forms, the command line)."""
+    from venueos.common.problems import InvalidInput
+
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise InvalidInput.field(
+            field,
+            f"Dates must lie between the years {MIN_YEAR} and {MAX_YEAR}.",
+            slug="invalid-date",
+        )
+
+
 def parse_day(value: str, field: str) -> date:
     """A `YYYY-MM-DD` query parameter, within the same years as timestamps."""
     from venueos.common.problems import InvalidInput

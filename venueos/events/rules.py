@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from venueos.common.problems import InvalidInput
+from venueos.common.timeutils import require_in_years
 from venueos.events.models import MAX_REGISTRATION_QUANTITY
 from venueos.venues.models import MAX_BOOKING_MINUTES, Space, Venue
 
@@ -20,6 +21,8 @@ def check_event(
 ) -> None:
     """Readable 400s for what the constraints also enforce, and the capacity
     limits they cannot (venue.max_capacity and space.capacity)."""
+    require_in_years(start_at, "start_at")
+    require_in_years(end_at, "end_at")
     if end_at <= start_at:
         raise InvalidInput.field(
             "end_at", "end_at must be after start_at.", slug="invalid-time-range"

@@ -34,7 +34,7 @@ from django.db import connection
 from venueos.bookings.timegrid import opening_intervals
 from venueos.common.permissions import require_manager_of
 from venueos.common.problems import InvalidInput
-from venueos.common.timeutils import local_wall_time
+from venueos.common.timeutils import local_wall_time, require_in_years
 from venueos.venues.models import Closure, OpeningHours, Space, Venue
 
 MAX_REPORT_DAYS = 93
@@ -69,6 +69,8 @@ def utilization_report(
     int, the percentage as a float or None), ready to serialize. For the
     venue's managers."""
     require_manager_of(user, venue.organization_id)
+    require_in_years(start_date, "start_date")
+    require_in_years(end_date, "end_date")
     if end_date < start_date:
         raise InvalidInput.field("end_date", "end_date is before start_date.")
     if (end_date - start_date).days + 1 > MAX_REPORT_DAYS:

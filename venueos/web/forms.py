@@ -12,6 +12,7 @@ import uuid
 from django import forms
 
 from venueos.events.models import MAX_REGISTRATION_QUANTITY
+from venueos.web.fields import BoundedDateField
 from venueos.web.forms_scheduling import REPEAT_CHOICES
 
 DURATION_CHOICES = [
@@ -53,7 +54,7 @@ class SignInForm(forms.Form):
 
 class SearchForm(forms.Form):
     q = forms.CharField(label="Venue or city", required=False, max_length=100)
-    date = forms.DateField(
+    date = BoundedDateField(
         label="Date", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     duration = forms.TypedChoiceField(
@@ -75,7 +76,9 @@ class BookingForm(forms.Form):
     """A booking's time is typed in the venue's local time."""
 
     space = forms.UUIDField(widget=forms.HiddenInput)
-    date = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
+    date = BoundedDateField(
+        label="Date", widget=forms.DateInput(attrs={"type": "date"})
+    )
     start = forms.TimeField(
         label="Start", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
     )

@@ -15,6 +15,7 @@ from django import forms
 
 from venueos.bookings.models import BookingStatus
 from venueos.common.timeutils import local_wall_time
+from venueos.web.fields import BoundedDateField
 from venueos.web.forms import BookingForm
 
 WEEKDAY_NAMES = [
@@ -161,9 +162,9 @@ class OpeningHoursForm(forms.Form):
 
 class ClosureForm(forms.Form):
     space = forms.ChoiceField(label="Space", required=False)
-    start_date = forms.DateField(label="From (date)", widget=_date_input())
+    start_date = BoundedDateField(label="From (date)", widget=_date_input())
     start_time = forms.TimeField(label="From (time)", widget=_time_input())
-    end_date = forms.DateField(label="Until (date)", widget=_date_input())
+    end_date = BoundedDateField(label="Until (date)", widget=_date_input())
     end_time = forms.TimeField(label="Until (time)", widget=_time_input())
     reason = forms.CharField(label="Reason", required=False, max_length=500)
 
@@ -227,8 +228,8 @@ class BookingFilterForm(forms.Form):
         required=False,
         choices=[("", "Any status"), *BookingStatus.choices],
     )
-    start = forms.DateField(label="From", required=False, widget=_date_input())
-    end = forms.DateField(label="Until", required=False, widget=_date_input())
+    start = BoundedDateField(label="From", required=False, widget=_date_input())
+    end = BoundedDateField(label="Until", required=False, widget=_date_input())
 
     def __init__(self, *args, venues=(), spaces=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -282,9 +283,9 @@ class EventForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
-    start_date = forms.DateField(label="Starts (date)", widget=_date_input())
+    start_date = BoundedDateField(label="Starts (date)", widget=_date_input())
     start_time = forms.TimeField(label="Starts (time)", widget=_time_input())
-    end_date = forms.DateField(label="Ends (date)", widget=_date_input())
+    end_date = BoundedDateField(label="Ends (date)", widget=_date_input())
     end_time = forms.TimeField(label="Ends (time)", widget=_time_input())
     capacity = forms.IntegerField(label="Places", min_value=1)
 

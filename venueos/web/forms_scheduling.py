@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from django import forms
 
+from venueos.web.fields import BoundedDateField
+
 REPEAT_CHOICES = [
     ("", "Does not repeat"),
     ("daily", "Every day"),
@@ -18,7 +20,7 @@ def _date_input():
 
 
 class SeriesCancelForm(forms.Form):
-    from_day = forms.DateField(
+    from_day = BoundedDateField(
         label="From (optional)",
         required=False,
         widget=_date_input(),
@@ -30,8 +32,8 @@ class SeriesCancelForm(forms.Form):
 
 class ReportForm(forms.Form):
     venue = forms.ChoiceField(label="Venue")
-    start = forms.DateField(label="From", required=False, widget=_date_input())
-    end = forms.DateField(label="Until", required=False, widget=_date_input())
+    start = BoundedDateField(label="From", required=False, widget=_date_input())
+    end = BoundedDateField(label="Until", required=False, widget=_date_input())
 
     def __init__(self, *args, venues=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -74,6 +74,25 @@ def _instants(data: dict, zone: ZoneInfo) -> tuple[datetime, datetime]:
     )
 
 
+# Far above any space's capacity; the booking service decides the real limit.
+MAX_PREFILL_ATTENDEES = 100_000
+
+
+def _whole_number(value: str, field: str, highest: int) -> int:
+    """A pre-fill number from a link: 1..`highest` in ASCII digits (`isdigit`
+    accepts '²', which `int` refuses; a huge one overflows the datetimes)."""
+    if (
+        value.isascii()
+        and value.isdecimal()
+        and len(value) <= 9
+        and 1 <= int(value) <= highest
+    ):
+        return int(value)
+    raise InvalidInput.field(
+        field, f"The {field} must be a whole number from 1 to {highest}."
+    )
+
+
 def _initial_from_query(request, space) -> dict:
     """Pre-fill from a grid cell or a search result: start and end (or
     duration) as timestamps with an offset."""
@@ -84,16 +103,18 @@ def _initial_from_query(request, space) -> dict:
         "title": f"Meeting in {space.name}",
         "attendee_count": 1,
     }
-    if params.get("attendees", "").isdigit():
-        initial["attendee_count"] = max(int(params["attendees"]), 1)
+    if params.get("attendees"):
+        initial["attendee_count"] = _whole_number(
+            params["attendees"], "attendees", MAX_PREFILL_ATTENDEES
+        )
     if params.get("start"):
         start = parse_aware(params["start"], "start")
         if params.get("end"):
             end = parse_aware(params["end"], "end")
         else:
-            minutes = (
-                int(params["duration"]) if params.get("duration", "").isdigit() else 60
-            )
+            minutes = 60
+            if params.get("duration"):
+                minutes = _whole_number(params["duration"], "duration", 24 * 60)
             end = start + timedelta(minutes=minutes)
         initial.update(_local_fields(start, end, zone))
     return initial

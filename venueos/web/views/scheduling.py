@@ -166,4 +166,6 @@ def reports(request):
             csv_url=reverse("report-utilization")
             + f"?venue_id={venue.id}&start_date={start}&end_date={end}&format=csv",
         )
-    return render(request, "web/manage/reports.html", context)
+    # A date the form refused (shown next to its field) is the asker's error.
+    status = 400 if form.is_bound and form.errors else 200
+    return render(request, "web/manage/reports.html", context, status=status)
