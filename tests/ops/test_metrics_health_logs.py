@@ -39,10 +39,10 @@ def _value(text: str, name: str, **labels) -> float:
     return _samples(text).get((name, tuple(sorted(labels.items()))), 0.0)
 
 
-def test_metrics_answer_loopback_and_the_token_bearer_only(settings):
+def test_with_a_token_metrics_answer_its_bearer_only(settings):
     settings.VENUEOS_METRICS_TOKEN = "s3cret-metrics"
     local = APIClient()
-    assert local.get("/metrics").status_code == 200
+    assert local.get("/metrics").status_code == 403
     remote = APIClient(REMOTE_ADDR="203.0.113.7")
     refused = remote.get("/metrics")
     assert refused.status_code == 403

@@ -90,19 +90,25 @@ def _is_loopback(address: str | None) -> bool:
 
 @require_GET
 def metrics(request):
-    """Prometheus text format, for loopback clients or the bearer of
-    `VENUEOS_METRICS_TOKEN`."""
+    """Prometheus text format. With `VENUEOS_METRICS_TOKEN` set, only for its
+    bearer, wherever they connect from: a reverse proxy on this host makes
+    every visitor loopback. Without a token, for loopback clients that no
+    proxy forwarded."""
     token = settings.VENUEOS_METRICS_TOKEN
-    header = request.headers.get("Authorization", "")
-    bearer_ok = bool(token) and hmac.compare_digest(
-        header.encode(), f"Bearer {token}".encode()
-    )
-    if not bearer_ok and not _is_loopback(request.META.get("REMOTE_ADDR")):
-        return problem_json_response(
-            PermissionDenied(
-                "Metrics are for operators: connect from this host, or send "
-                "Authorization: Bearer <VENUEOS_METRICS_TOKEN>."
-            )
+    if token:
+        header = request.headers.get("Authorization", "")
+        allowed = hmac.compare_digest(header.encode(), f"Bearer {token}".encode())
+        refusal = "Metrics are for operators: send Authorization: Bearer <VENUEOS_METRICS_TOKEN>."
+    else:
+        forwarded = (
+            "X-Forwarded-For" in request.headers or "Forwarded" in request.headers
         )
+        allowed = not forwarded and _is_loopback(request.META.get("REMOTE_ADDR"))
+        refusal = (
+            "Metrics are for operators: connect from this host, not through a "
+            "proxy, or set VENUEOS_METRICS_TOKEN and send it as a bearer token."
+        )
+    if not allowed:
+        return problem_json_response(PermissionDenied(refusal))
     body, content_type = exposition()
     return HttpResponse(body, content_type=content_type)
