@@ -308,6 +308,10 @@ VENUEOS_STREAM_RETENTION = timedelta(
     hours=float(os.environ.get("VENUEOS_STREAM_RETENTION_HOURS", "24"))
 )
 VENUEOS_STREAM_BACKLOG = int(os.environ.get("VENUEOS_STREAM_BACKLOG", "1000"))
+# A stream's permissions and token are checked when it connects; it ends after
+# this many seconds so the client reconnects (with Last-Event-ID, missing
+# nothing) and is checked again.
+VENUEOS_STREAM_MAX_SECONDS = float(os.environ.get("VENUEOS_STREAM_MAX_SECONDS", "900"))
 
 # Logs: VENUEOS_LOG_FORMAT=json|text (text by default; the container image
 # sets json); one line per request and per job (venueos/common/logs.py).

@@ -365,11 +365,21 @@ async def _serve(send, listener: Listener, opening: bytes, last: int) -> None:
     )
     await send({"type": "http.response.body", "body": opening, "more_body": True})
     heartbeat = settings.VENUEOS_STREAM_HEARTBEAT_SECONDS
+    loop = asyncio.get_running_loop()
+    # Ending the stream makes the client reconnect, so who may see what is
+    # decided again; what was not sent yet is replayed from Last-Event-ID.
+    ends_at = loop.time() + settings.VENUEOS_STREAM_MAX_SECONDS
     while True:
+        remaining = ends_at - loop.time()
+        if remaining <= 0:
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            return
         try:
-            async with asyncio.timeout(heartbeat):
+            async with asyncio.timeout(min(heartbeat, remaining)):
                 await listener.wakeup.wait()
         except TimeoutError:
+            if loop.time() >= ends_at:
+                continue
             await send(
                 {
                     "type": "http.response.body",
