@@ -103,16 +103,26 @@ def test_pages_that_need_an_account_send_visitors_to_sign_in_and_back(client):
 
 
 def test_guessing_passwords_through_the_site_is_throttled(client):
+    """Wrong passwords through the site are limited twice over: django-axes
+    locks the account after a few failures, and the shared login throttle
+    caps attempts per address; either way the right password is then refused
+    too, with 429."""
     from django.core.cache import cache
 
+    from venueos.common.models import RateCounter
+
+    # The shared counters (PostgreSQL) may hold earlier tests' attempts from
+    # this address in the same window.
+    RateCounter.objects.all().delete()
     cache.clear()
     user = make_user()
-    for _ in range(30):
-        response = client.post("/login/", {"email": user.email, "password": "x"})
-        assert response.status_code == 200
+    statuses = [
+        client.post("/login/", {"email": user.email, "password": "x"}).status_code
+        for _ in range(31)
+    ]
+    assert statuses[0] == 200
+    assert statuses[-1] == 429
+    assert set(statuses) == {200, 429}
     response = client.post("/login/", {"email": user.email, "password": PASSWORD})
     assert response.status_code == 429
-    assert response.context["form"].non_field_errors() == [
-        "Too many attempts in a short time. Please wait a minute and try again."
-    ]
     cache.clear()
