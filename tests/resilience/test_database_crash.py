@@ -351,7 +351,8 @@ def test_bookings_survive_a_postgresql_crash_under_load(tmp_path):
         assert not missing, f"{len(missing)} acknowledged bookings lost"
         titles = [title for _, title in rows]
         assert len(titles) == len(set(titles)), "a booking was stored twice"
-        assert figures["statuses"].get("503", 0) > 0, "the outage was not noticed"
+        # A quiet machine may ride out the 2 s outage inside the connection
+        # bound (no 503 at all); what may never happen is a 500 or a loss.
         after_back = [
             a for a in attempts if a.sent > timeline.restarted + AFTER_RESTART / 2
         ]
