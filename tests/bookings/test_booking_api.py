@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -489,3 +490,36 @@ def test_moving_into_a_space_that_needs_approval_makes_the_booking_pending(
         format="json",
     )
     assert moved.json()["status"] == "confirmed"
+
+
+def test_booking_json_written_by_postgresql_matches_booking_json(tree, alice, manager):
+    """Lists take each booking's JSON from PostgreSQL (`as_json_text`); it must
+    say exactly what `booking_json` says, for awkward text, cancelled bookings
+    and microseconds alike."""
+    from venueos.bookings.selectors import as_json_text
+    from venueos.bookings.serializers import booking_json
+
+    awkward = 'Quote " backslash \\ tab \t newline \n bell \x07 é ☃ 🎉 +00:00"'
+    for index in range(3):
+        book(
+            client_for(manager),
+            tree["a"],
+            at(DAY, f"1{index}:00"),
+            at(DAY, f"1{index}:30"),
+            user_id=str(alice.id),
+            title=f"{awkward} {index}",
+            description=awkward,
+        )
+    first = Booking.objects.order_by("start_time").first()
+    client_for(alice).delete(f"/api/v1/bookings/{first.id}/?reason={awkward[:20]}")
+    Booking.objects.filter(pk=first.pk).update(
+        created_at=at(DAY, "08:00") + timedelta(microseconds=120),
+        updated_at=at(DAY, "08:00") + timedelta(microseconds=999999),
+    )
+    bookings = Booking.objects.select_related("space", "user").order_by(
+        "start_time", "id"
+    )
+    texts = list(as_json_text(bookings))
+    assert [json.loads(text) for text in texts] == [booking_json(b) for b in bookings]
+    assert any(json.loads(text)["cancelled_at"] for text in texts)
+    assert any("." in json.loads(text)["created_at"] for text in texts)

@@ -80,7 +80,7 @@ class BookingListCreateApi(ListMixin, APIView):
             if params.get("end_time")
             else None,
         )
-        return self.paginated_json(bookings, booking_json)
+        return self.paginated_json_texts(bookings, selectors.as_json_text(bookings))
 
     @extend_schema(
         request=BookingCreateIn,
@@ -206,4 +206,4 @@ class MyBookingsApi(ListMixin, APIView):
             end=end + timedelta(days=1) if end else None,
             status=request.query_params.get("status"),
         )
-        return self.paginated_json(bookings, booking_json)
+        return self.paginated_json_texts(bookings, selectors.as_json_text(bookings))
