@@ -345,3 +345,22 @@ def test_a_lock_held_too_long_is_a_409_not_a_500(settings):
         holder.rollback()
         holder.close()
     assert _sold(event) == 0 == Registration.objects.count()
+
+
+def test_a_sold_out_event_refuses_from_one_read_without_a_transaction():
+    """Once sold out, late buyers are told so from one plain read of the
+    committed state: no transaction, no UPDATE of the event's row (in a flash
+    sale most attempts come after the last place went)."""
+    from django.test.utils import CaptureQueriesContext
+
+    venue = make_venue(make_organization())
+    event = make_event(venue, capacity=1)
+    services.registration_create(event=event, actor=make_user())
+    late = make_user()
+    with CaptureQueriesContext(connection) as queries:
+        with pytest.raises(Problem) as refused:
+            services.registration_create(event=event, actor=late)
+    assert refused.value.slug == "sold-out"
+    statements = [query["sql"].split()[0].upper() for query in queries]
+    assert statements == ["SELECT"], queries.captured_queries
+    assert _sold(event) == 1 == Registration.objects.count()

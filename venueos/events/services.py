@@ -415,8 +415,11 @@ def _refusal(
     )
 
 
-def _why_not_sold(event_id, quantity: int) -> Problem:
-    """Read the latest committed state to explain a refused sale."""
+def _why_not_sold(
+    event_id, quantity: int, *, refusals_only: bool = False
+) -> Problem | None:
+    """Read the latest committed state to explain a refused sale (with
+    `refusals_only`: None when that state would allow it)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT status, capacity, tickets_sold, start_at <= now() "
@@ -429,7 +432,10 @@ def _why_not_sold(event_id, quantity: int) -> Problem:
     # Fits now but was refused a moment ago (a cancellation or capacity change
     # committed in between): still a sold-out answer, with what is left now.
     status, capacity, sold, started = row
-    return _refusal(status, capacity, sold, quantity, started) or SoldOut(
+    refusal = _refusal(status, capacity, sold, quantity, started)
+    if refusals_only:
+        return refusal
+    return refusal or SoldOut(
         "The places were taken meanwhile; try again.",
         available=max(capacity - sold, 0),
     )
@@ -471,16 +477,29 @@ def _insert_registration(event: Event, actor: User, quantity: int, sold: int):
     return registration
 
 
-@_busy_translated
-@_translate_registration_error
-@transaction.atomic(durable=True)
 def registration_create(
     *, event: Event, actor: User, quantity: int = 1
 ) -> Registration:
     """Sell `quantity` places of an on-sale event to `actor` (the attendee):
-    anyone signed in."""
+    anyone signed in.
+
+    A sale that the committed state already refuses (sold out, not on sale,
+    started) is answered from one plain read, without a transaction: once an
+    event sells out, its many late buyers never queue for the event's row
+    behind the last winners. Only a refusal is taken from that read; every
+    sale is still decided by the conditional UPDATE."""
     require_signed_in(actor)
     check_quantity(quantity)
+    refusal = _why_not_sold(event.pk, quantity, refusals_only=True)
+    if refusal is not None:
+        raise refusal
+    return _sell(event=event, actor=actor, quantity=quantity)
+
+
+@_busy_translated
+@_translate_registration_error
+@transaction.atomic(durable=True)
+def _sell(*, event: Event, actor: User, quantity: int) -> Registration:
     bound_lock_waits()
     with connection.cursor() as cursor:
         cursor.execute(
