@@ -38,9 +38,11 @@ horizon), so even a fully booked space costs at most eight more queries.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -59,9 +61,11 @@ from venueos.bookings.timegrid import (
     widen,
 )
 from venueos.common.problems import InvalidInput
-from venueos.common.timeutils import on_grid, utc_now
+from venueos.common.readcache import VersionedCache
+from venueos.common.timeutils import minute_ceil, minute_floor, on_grid, utc_now
+from venueos.venues.layout import VenueLayout, venue_layout
 from venueos.venues.models import Closure, OpeningHours, Space, Venue
-from venueos.venues.selectors import bookable_spaces, space_find, venue_find
+from venueos.venues.selectors import data_version
 
 MAX_WINDOW = timedelta(days=31)
 # next_available: the first fetch reaches this far past the window, then chunks grow.
@@ -99,8 +103,14 @@ class Snapshot:
     """Venues, space trees and opening hours of a set of spaces (<= 3 queries);
     closures and claims are fetched per time range (2 queries each)."""
 
-    def __init__(self, spaces: Sequence[Space]) -> None:
+    def __init__(
+        self, spaces: Sequence[Space], layout: VenueLayout | None = None
+    ) -> None:
         self.spaces = list(spaces)
+        self.layout = layout
+        if layout is not None:
+            self._from_layout(layout)
+            return
         self.venues = self._venues()
         self.zones = {vid: ZoneInfo(v.timezone) for vid, v in self.venues.items()}
         self.ancestors = self._ancestors()
@@ -115,6 +125,29 @@ class Snapshot:
         ):
             self.hours[venue_id][weekday].append((opens, closes))
         self._open_cache: dict[tuple[UUID, datetime, datetime], list[Interval]] = {}
+
+    def _from_layout(self, layout: VenueLayout) -> None:
+        """The same, from a venue's cached layout: no query at all."""
+        venue = layout.venue
+        self.venues = {venue.id: venue}
+        self.zones = {venue.id: ZoneInfo(venue.timezone)}
+        self.ancestors = {
+            space.id: tuple(layout.ancestors(space.id)) for space in self.spaces
+        }
+        self.hours = {venue.id: layout.weekly_hours}
+        self._open_cache = {}
+
+    def _closures(self, venue_ids, low: datetime, high: datetime):
+        """(venue_id, space_id, start, end) of closures meeting [low, high)."""
+        if self.layout is not None and low >= self.layout.closures_since:
+            return [
+                (c.venue_id, c.space_id, c.start_time, c.end_time)
+                for c in self.layout.closures
+                if c.start_time < high and c.end_time > low
+            ]
+        return Closure.objects.filter(
+            venue_id__in=list(venue_ids), start_time__lt=high, end_time__gt=low
+        ).values_list("venue_id", "space_id", "start_time", "end_time")
 
     def _venues(self) -> dict[UUID, Venue]:
         venues: dict[UUID, Venue] = {}
@@ -167,9 +200,7 @@ class Snapshot:
         space_ids = {space.id for space in spaces}
         ancestor_ids = {a for space in spaces for a in self.ancestors[space.id]}
         venue_ids = {space.venue_id for space in spaces}
-        closures = Closure.objects.filter(
-            venue_id__in=list(venue_ids), start_time__lt=high, end_time__gt=low
-        ).values_list("venue_id", "space_id", "start_time", "end_time")
+        closures = self._closures(venue_ids, low, high)
         venue_wide: dict[UUID, list[Interval]] = defaultdict(list)
         by_space: dict[UUID, list[Interval]] = defaultdict(list)
         for venue_id, space_id, start, end in closures:
@@ -237,6 +268,14 @@ class Snapshot:
 
 @dataclass(frozen=True)
 class Policy:
+    """A venue's rules at the moment `now`.
+
+    Every start on the slot grid is a whole minute, so "not before now" is
+    "not before now rounded up to the minute" and "not after now + horizon" is
+    "not after now rounded down + horizon": answers depend on the minute, not
+    on the microsecond, which lets caches key on the minute and stay exact.
+    """
+
     venue: Venue
     zone: ZoneInfo
     now: datetime
@@ -246,9 +285,14 @@ class Policy:
         return self.venue.slot_minutes
 
     @property
+    def not_before(self) -> datetime:
+        """The earliest start a booking may have."""
+        return minute_ceil(self.now)
+
+    @property
     def horizon(self) -> datetime:
         """The latest start a booking may have."""
-        return self.now + timedelta(days=self.venue.booking_horizon_days)
+        return minute_floor(self.now) + timedelta(days=self.venue.booking_horizon_days)
 
     def effective_duration(self, duration_minutes: int | None) -> timedelta:
         minutes = max(duration_minutes or self.slot, self.venue.min_duration_minutes)
@@ -324,6 +368,7 @@ def space_availability(
     end: datetime,
     duration_minutes: int | None = None,
     now: datetime | None = None,
+    layout: VenueLayout | None = None,
 ) -> list[SpaceAvailability]:
     """Maximal bookable free intervals of each space inside [start, end).
 
@@ -335,7 +380,7 @@ def space_availability(
     spaces = list(spaces)
     if not spaces:
         return []
-    snapshot = Snapshot(spaces)
+    snapshot = Snapshot(spaces, layout)
     policies = {space.id: policy_for(snapshot, space, now) for space in spaces}
     durations = {
         space.id: policies[space.id].effective_duration(duration_minutes)
@@ -346,7 +391,7 @@ def space_availability(
     if not searching:
         return [results[space.id] for space in spaces]
 
-    earliest = max(start, now)
+    earliest = max(start, minute_ceil(now))
     latest_possible = max(
         policies[space.id].horizon + durations[space.id] for space in searching
     )
@@ -415,14 +460,22 @@ def availability_search(
     duration_minutes: int | None = None,
     min_capacity: int | None = None,
     features: Sequence[str] = (),
-) -> list[SpaceAvailability]:
-    """Free time of one space (`space_id`) or of a venue's bookable spaces.
+    now: datetime | None = None,
+    render: Callable[[list[SpaceAvailability]], Any] | None = None,
+) -> Any:
+    """Free time of one space (`space_id`) or of a venue's bookable spaces:
+    a list of `SpaceAvailability`, or what `render` makes of it.
 
     The window is at most 31 days; `duration_minutes` (default: the slot size)
     is a multiple of the venue's slot and at most its maximum duration. Ids
     that name nothing, a space of an archived venue or an archived venue are
     400s (`unknown-space`, `unknown-venue`): the search exists, its input is
     wrong. A space that misses `min_capacity` or `features` has no result.
+
+    Answers are shared within the process while the venue's data version
+    and the minute stay the same (see `Policy`): a repeated search costs one
+    small query, and `render` runs once per shared answer. The results are
+    shared objects: read them, do not change them.
     """
     if end <= start:
         raise _invalid(
@@ -432,9 +485,55 @@ def availability_search(
         raise _invalid(
             "end_time", "The search window may span at most 31 days.", "window-too-long"
         )
+    now = now or utc_now()
+    search = partial(
+        _search,
+        render=render,
+        start=start,
+        end=end,
+        space_id=space_id,
+        venue_id=venue_id,
+        duration_minutes=duration_minutes,
+        min_capacity=min_capacity,
+        features=features,
+        now=now,
+    )
+    key = (
+        space_id,
+        venue_id,
+        start,
+        end,
+        duration_minutes,
+        min_capacity,
+        frozenset(features),
+        minute_floor(now),
+        minute_ceil(now),
+        render,
+    )
+    return _SEARCHES.get_or_compute(
+        lambda: data_version(space_id=space_id, venue_id=venue_id), key, search
+    )
+
+
+_SEARCHES: VersionedCache[Any] = VersionedCache("availability", max_entries=4096)
+
+
+def _search(
+    *,
+    start: datetime,
+    end: datetime,
+    space_id: UUID | None,
+    venue_id: UUID | None,
+    duration_minutes: int | None,
+    min_capacity: int | None,
+    features: Sequence[str],
+    now: datetime,
+    render: Callable[[list[SpaceAvailability]], Any] | None,
+) -> Any:
     if space_id is not None:
-        space = space_find(space_id, active_venue=True)
-        if space is None:
+        layout = venue_layout(space_id=space_id)
+        space = layout.spaces.get(space_id) if layout else None
+        if space is None or layout.venue.is_archived:
             raise _invalid("space_id", "No such space.", "unknown-space")
         if not space.is_bookable:
             raise _invalid(
@@ -446,11 +545,17 @@ def availability_search(
         ) <= set(space.features)
         found = [space] if matches else []
     else:
-        venue = venue_find(venue_id, active=True)
-        if venue is None:
+        layout = venue_layout(venue_id=venue_id)
+        if layout is None or layout.venue.is_archived:
             raise _invalid("venue_id", "No such venue.", "unknown-venue")
-        duration = _search_duration(venue, duration_minutes)
-        found = bookable_spaces(venue, min_capacity=min_capacity, features=features)
-    return space_availability(
-        spaces=found, start=start, end=end, duration_minutes=duration
+        duration = _search_duration(layout.venue, duration_minutes)
+        found = layout.bookable_spaces(min_capacity=min_capacity, features=features)
+    results = space_availability(
+        spaces=found,
+        start=start,
+        end=end,
+        duration_minutes=duration,
+        now=now,
+        layout=layout,
     )
+    return render(results) if render else results

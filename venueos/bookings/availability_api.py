@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.response import Response
+from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
 from venueos.bookings.availability import availability_search
@@ -162,8 +163,15 @@ class AvailabilitySearchApi(APIView):
             duration_minutes=_positive_int(params, "duration", "invalid-duration"),
             min_capacity=_positive_int(params, "min_capacity", "invalid-min-capacity"),
             features=_features(params),
+            render=render_json,
         )
-        return Response([availability_json(result) for result in results])
+        return HttpResponse(results, content_type="application/json")
+
+
+def render_json(results) -> bytes:
+    """The response body, rendered once per cached answer (a venue's day of
+    slots costs more to render than to look up)."""
+    return JSONRenderer().render([availability_json(result) for result in results])
 
 
 class AvailabilitySearchNoSlashApi(AvailabilitySearchApi):

@@ -6,11 +6,15 @@ venue's booking rules, read through the availability engine."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
 
 from venueos.bookings.availability import Policy, Snapshot, free_time, policy_for
 from venueos.bookings.timegrid import MINUTE, Interval
-from venueos.common.timeutils import on_grid, utc_now
+from venueos.common.readcache import VersionedCache
+from venueos.common.timeutils import minute_ceil, minute_floor, on_grid, utc_now
+from venueos.venues.layout import venue_layout
 from venueos.venues.models import Space
+from venueos.venues.selectors import data_version
 
 SUGGESTION_RADIUS = timedelta(days=7)
 
@@ -37,6 +41,35 @@ def suggest_alternatives(
     now = now or utc_now()
     if limit <= 0 or end <= start:
         return []
+    # The losers of a rush all ask this same question: answer it once per
+    # process while the venue's data (and the minute, see Policy) stay the same.
+    key = (
+        space.id,
+        start,
+        end,
+        attendee_count,
+        limit,
+        minute_floor(now),
+        minute_ceil(now),
+    )
+    return _SUGGESTIONS.get_or_compute(
+        lambda: data_version(space_id=space.id),
+        key,
+        partial(_suggest, space, start, end, attendee_count, limit, now),
+    )
+
+
+_SUGGESTIONS: VersionedCache[list[dict]] = VersionedCache("suggestions", 4096)
+
+
+def _suggest(
+    space: Space,
+    start: datetime,
+    end: datetime,
+    attendee_count: int,
+    limit: int,
+    now: datetime,
+) -> list[dict]:
     venue = space.venue
     if venue.is_archived:
         return []
@@ -44,19 +77,22 @@ def suggest_alternatives(
     minutes = duration / MINUTE
     if not venue.min_duration_minutes <= minutes <= venue.max_duration_minutes:
         return []
-    others = list(
-        Space.objects.filter(
-            venue_id=venue.id, is_bookable=True, capacity__gte=attendee_count
-        )
-        .exclude(pk=space.id)
-        .order_by("capacity", "name", "id")
+    layout = venue_layout(space_id=space.id)
+    if layout is None:
+        return []
+    # Smallest first; among equals, the layout's (the database's) name order.
+    others = sorted(
+        (
+            other
+            for other in layout.bookable_spaces(min_capacity=attendee_count)
+            if other.id != space.id
+        ),
+        key=lambda other: other.capacity,
     )
-    for other in others:
-        other.venue = venue
-    snapshot = Snapshot([space, *others])
+    snapshot = Snapshot([space, *others], layout)
     policy = policy_for(snapshot, space, now)
     horizon_end = policy.horizon + duration
-    low = max(now, start - SUGGESTION_RADIUS)
+    low = max(policy.not_before, start - SUGGESTION_RADIUS)
     high = min(end + SUGGESTION_RADIUS, horizon_end)
     candidates = [
         s for s in [space, *others] if s.is_bookable and s.capacity >= attendee_count
@@ -74,7 +110,7 @@ def suggest_alternatives(
 
     other_spaces: list[Space] = []
     start_is_bookable = (
-        now <= start <= policy.horizon
+        policy.not_before <= start <= policy.horizon
         and on_grid(start, policy.zone, policy.slot)
         and on_grid(end, policy.zone, policy.slot)
     )
@@ -111,7 +147,7 @@ def _later_starts(
     limit: int,
 ) -> list[datetime]:
     found: list[datetime] = []
-    earliest = max(start + MINUTE, policy.now)
+    earliest = max(start + MINUTE, policy.not_before)
     while len(found) < limit:
         moment = policy.first_fit(free, duration, earliest)
         if moment is None:
@@ -132,7 +168,7 @@ def _earlier_starts(
     latest = start - MINUTE
     while len(found) < limit:
         moment = policy.last_fit(free, duration, latest)
-        if moment is None or moment < policy.now:
+        if moment is None or moment < policy.not_before:
             break
         found.append(moment)
         latest = moment - duration

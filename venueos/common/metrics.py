@@ -54,6 +54,12 @@ HTTP_LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
 BOOKINGS_CREATED = Counter("venueos_bookings_created", "Bookings created.")
+READ_CACHE = Counter(
+    "venueos_read_cache",
+    "Versioned read-cache lookups (venueos/common/readcache.py) by outcome: "
+    "hit, shared (waited for an identical computation), miss.",
+    ["cache", "outcome"],
+)
 BOOKING_CONFLICTS = Counter(
     "venueos_booking_conflicts", "Booking writes refused because the time was taken."
 )

@@ -78,6 +78,15 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def minute_floor(moment: datetime) -> datetime:
+    return moment.replace(second=0, microsecond=0)
+
+
+def minute_ceil(moment: datetime) -> datetime:
+    floor = minute_floor(moment)
+    return floor if floor == moment else floor + timedelta(minutes=1)
+
+
 # Instants and dates outside these years are refused at the door: arithmetic on
 # them (horizons, time-zone shifts, "the next day") would overflow Python's
 # datetime, and no booking or event is that far away.

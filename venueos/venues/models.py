@@ -212,3 +212,24 @@ class Gate(models.Model):
 
     def __str__(self):
         return f"{self.venue} — {self.name}"
+
+
+class DataVersion(models.Model):
+    """Numbers that grow whenever something changes in a venue: `version` for
+    anything a free-time answer depends on (the venue's policy, its spaces,
+    hours and closures, and the claims of its bookings), `layout_version` for
+    the venue's own rows only (migrations venues 0006, bookings 0009).
+
+    Written only by deferred triggers at COMMIT under the change log's
+    commit-order lock, so a read that sees a number sees every change that
+    produced it: caches of derived reads (venueos/common/readcache.py) key on
+    them and cannot serve an answer older than a change committed before the
+    read began. No foreign key: the row may outlive its venue harmlessly.
+    """
+
+    venue_id = models.UUIDField(primary_key=True)
+    version = models.BigIntegerField()
+    layout_version = models.BigIntegerField()
+
+    def __str__(self):
+        return f"{self.venue_id} v{self.version} layout v{self.layout_version}"

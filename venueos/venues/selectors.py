@@ -197,3 +197,26 @@ def venue_get_managed(venue_id, *, user) -> Venue:
         raise NotFound("No such venue.")
     require_manager_of(user, venue.organization_id)
     return venue
+
+
+def data_version(*, venue_id=None, space_id=None) -> int | None:
+    """The data version of a venue, or of a space's venue; None if there is
+    no such venue or space. One small query: callers read it before the data
+    they derive from it (venueos/common/readcache.py)."""
+    if space_id is not None:
+        sql = (
+            "SELECT coalesce(d.version, 0) FROM venues_space s"
+            " LEFT JOIN venues_dataversion d ON d.venue_id = s.venue_id"
+            " WHERE s.id = %s"
+        )
+        key = space_id
+    else:
+        sql = (
+            "SELECT coalesce(d.version, 0) FROM venues_venue v"
+            " LEFT JOIN venues_dataversion d ON d.venue_id = v.id WHERE v.id = %s"
+        )
+        key = venue_id
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [key])
+        row = cursor.fetchone()
+    return row[0] if row else None

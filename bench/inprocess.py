@@ -1,0 +1,189 @@
+"""What each kind of request costs the application itself: CPU milliseconds per
+request through Django's full WSGI stack (every middleware, authentication,
+the view, rendering), in one process, with no HTTP server and no load client
+in the way. Profile here before optimizing; `make bench` measures the whole
+system.
+
+    .venv/bin/python -m bench.inprocess [--requests 300] [--profile KIND] [KIND ...]
+
+It starts a throw-away embedded PostgreSQL with a small bench data set (10
+venues + the large one, 100 customers, 10,000 bookings, made by bench.datagen
+like `make bench` does), then runs each kind `--requests` times after a
+warm-up. CPU time is this process's (`time.process_time`), so PostgreSQL's
+own work and other load on the machine do not count; wall time is printed
+beside it for reference. `--profile KIND` adds a cProfile listing for KIND.
+
+Kinds: live (GET /health/live), avail (one space, one week, a different
+space each time: mostly cache misses), avail_hot (five spaces in turn: cache
+hits), avail_venue (the 105-space venue, one day), mine (GET /me/bookings/),
+create (a free slot), conflict (a taken slot, a different one each time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import pstats
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _prepare(work: Path) -> dict:
+    from venueos import embedded
+
+    server = embedded.start(work / "pgdata", throwaway=True)
+    env = dict(
+        os.environ,
+        DATABASE_URL=server.url,
+        VENUEOS_OWNER_DATABASE_URL=server.owner_url,
+        VENUEOS_FAST_PASSWORD_HASHER="1",
+        VENUEOS_SECRET_KEY=secrets.token_urlsafe(50),
+    )
+    venueos = Path(sys.executable).parent / "venueos"
+    subprocess.run([str(venueos), "migrate"], env=env, check=True, capture_output=True)
+    manifest = work / "manifest.json"
+    for args in (
+        ["setup", str(manifest), "--venues", "10", "--customers", "100"],
+        ["bookings", str(manifest), "--count", "10000"],
+    ):
+        subprocess.run(
+            [sys.executable, "-m", "bench.datagen", *args],
+            env=env,
+            check=True,
+            cwd=ROOT,
+            capture_output=True,
+        )
+    os.environ.update(env)
+    return json.loads(manifest.read_text())
+
+
+def _kinds(manifest: dict):
+    from bench import plan
+    from bench.scenarios import World
+
+    manifest["buyers"] = []
+    manifest["generation"] = {"bookings": 10_000}
+    world = World(manifest)
+    customers = world.customers
+    serial = iter(range(10**9))
+
+    def token(i):
+        return customers[i % len(customers)]["token"]
+
+    def create(i):
+        leaf, start, end = plan.free_slot(
+            next(serial), world.leaves, world.base, plan.APP_CREATE_FROM_DAY
+        )
+        body = world.booking_body(leaf["id"], start, end, "inprocess")
+        return "POST", "/api/v1/bookings/", body, token(i)
+
+    def conflict(i):
+        leaf, start, end = world.taken(i)
+        body = world.booking_body(leaf["id"], start, end, "lose")
+        return "POST", "/api/v1/bookings/", body, token(i)
+
+    return {
+        "live": lambda i: ("GET", "/health/live", None, None),
+        "avail": world.avail,
+        "avail_hot": lambda i: world.avail(i % 5),
+        "avail_venue": world.avail_venue,
+        "mine": lambda i: ("GET", "/api/v1/me/bookings/", None, token(i)),
+        "create": create,
+        "conflict": conflict,
+    }
+
+
+def _caller():
+    from django.core.handlers.wsgi import WSGIHandler
+
+    app = WSGIHandler()
+
+    def call(method, path, body, token) -> str:
+        data = json.dumps(body).encode() if body is not None else b""
+        path, _, query = path.partition("?")
+        environ = {
+            "REQUEST_METHOD": method,
+            "PATH_INFO": path,
+            "QUERY_STRING": query,
+            "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "8000",
+            "REMOTE_ADDR": "127.0.0.1",
+            "HTTP_HOST": "127.0.0.1:8000",
+            "CONTENT_TYPE": "application/json",
+            "CONTENT_LENGTH": str(len(data)),
+            "wsgi.input": io.BytesIO(data),
+            "wsgi.url_scheme": "http",
+            "wsgi.errors": sys.stderr,
+        }
+        if token:
+            environ["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+        status = []
+        b"".join(app(environ, lambda line, headers, *_: status.append(line)))
+        return status[0]
+
+    return call
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.inprocess")
+    parser.add_argument("kinds", nargs="*")
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--profile", help="a kind to profile with cProfile")
+    args = parser.parse_args(argv)
+    from venueos import embedded
+
+    with tempfile.TemporaryDirectory(prefix="venueos-inprocess-") as tmp:
+        work = Path(tmp)
+        try:
+            print("preparing data (embedded PostgreSQL, bench.datagen)…", flush=True)
+            manifest = _prepare(work)
+            os.environ["DJANGO_SETTINGS_MODULE"] = "venueos.settings"
+            import django
+
+            django.setup()
+            import logging
+
+            logging.disable(logging.CRITICAL)
+            kinds = _kinds(manifest)
+            call = _caller()
+            print(f"{'kind':12} {'status':18} {'CPU ms/req':>10} {'wall ms/req':>11}")
+            for name in args.kinds or list(kinds):
+                make = kinds[name]
+                status = call(*make(0))
+                for i in range(20):
+                    call(*make(i))
+                wall, cpu = time.perf_counter(), time.process_time()
+                for i in range(args.requests):
+                    call(*make(i))
+                cpu = (time.process_time() - cpu) / args.requests * 1000
+                wall = (time.perf_counter() - wall) / args.requests * 1000
+                print(f"{name:12} {status:18} {cpu:10.2f} {wall:11.2f}", flush=True)
+                if name == args.profile:
+                    profile = cProfile.Profile()
+                    profile.enable()
+                    for i in range(args.requests):
+                        call(*make(i))
+                    profile.disable()
+                    out = io.StringIO()
+                    stats = pstats.Stats(profile, stream=out)
+                    stats.sort_stats("cumulative").print_stats(40)
+                    print(out.getvalue())
+        finally:
+            from django.db import connections
+
+            connections.close_all()
+            embedded.stop(work / "pgdata", remove=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

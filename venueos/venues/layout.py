@@ -1,0 +1,127 @@
+"""A venue's layout: the venue, its space tree, weekly hours and the closures
+not yet over, read together and shared within the process while the venue's
+`layout_version` stays the same (venueos/venues/models.py `DataVersion`).
+
+Every booking write, availability search and 409 suggestion needs these rows,
+and they change far less often than bookings do: a hit costs the one small
+query that reads the version. Objects in a layout are shared between threads:
+read them, never change or save them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import UUID
+
+from django.db import connection
+
+from venueos.common.readcache import VersionedCache
+from venueos.common.timeutils import utc_now
+from venueos.venues.models import Closure, OpeningHours, Space, Venue
+
+_VERSION_BY_SPACE = (
+    "SELECT s.venue_id, coalesce(d.layout_version, 0) FROM venues_space s"
+    " LEFT JOIN venues_dataversion d ON d.venue_id = s.venue_id WHERE s.id = %s"
+)
+_VERSION_BY_VENUE = (
+    "SELECT v.id, coalesce(d.layout_version, 0) FROM venues_venue v"
+    " LEFT JOIN venues_dataversion d ON d.venue_id = v.id WHERE v.id = %s"
+)
+
+
+@dataclass(frozen=True)
+class VenueLayout:
+    venue: Venue
+    spaces: dict[UUID, Space]
+    parent_of: dict[UUID, UUID | None]
+    opening_hours: tuple[OpeningHours, ...]
+    # Closures that had not ended at `closures_since` (when the layout was
+    # read): complete for any time from then on, which is all that booking
+    # rules and free time look at; an older window must read the database.
+    closures: tuple[Closure, ...]
+    closures_since: datetime
+    weekly_hours: dict[int, list[tuple[int, int]]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        weekly: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        for row in self.opening_hours:
+            weekly[row.weekday].append((row.opens_minute, row.closes_minute))
+        object.__setattr__(self, "weekly_hours", dict(weekly))
+
+    def ancestors(self, space_id: UUID) -> list[UUID]:
+        """Ancestor ids, nearest first."""
+        chain: list[UUID] = []
+        current = self.parent_of.get(space_id)
+        while current is not None and len(chain) <= len(self.parent_of):
+            chain.append(current)
+            current = self.parent_of.get(current)
+        return chain
+
+    def bookable_spaces(
+        self, *, min_capacity: int | None = None, features=()
+    ) -> list[Space]:
+        """Bookable spaces holding `min_capacity` with every feature, by name."""
+        wanted = set(features)
+        return [
+            space
+            for space in self.spaces.values()
+            if space.is_bookable
+            and (not min_capacity or space.capacity >= min_capacity)
+            and wanted <= set(space.features)
+        ]
+
+
+def _read(venue_id: UUID) -> VenueLayout | None:
+    venue = Venue.objects.filter(pk=venue_id).first()
+    if venue is None:
+        return None
+    spaces = {}
+    # In the database's name order: lists of spaces keep it.
+    for space in Space.objects.filter(venue_id=venue_id).order_by("name", "id"):
+        space.venue = venue
+        spaces[space.id] = space
+    hours = OpeningHours.objects.filter(venue_id=venue_id).order_by(
+        "weekday", "opens_minute"
+    )
+    since = utc_now()
+    closures = Closure.objects.filter(venue_id=venue_id, end_time__gt=since)
+    return VenueLayout(
+        venue=venue,
+        spaces=spaces,
+        parent_of={space.id: space.parent_id for space in spaces.values()},
+        opening_hours=tuple(hours),
+        closures=tuple(closures.order_by("start_time")),
+        closures_since=since,
+    )
+
+
+_LAYOUTS: VersionedCache[VenueLayout | None] = VersionedCache("layout", 1024)
+
+
+def venue_layout(*, venue_id=None, space_id=None) -> VenueLayout | None:
+    """The layout of a venue, or of a space's venue; None if there is none."""
+    found: list[UUID] = []
+
+    def version():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _VERSION_BY_SPACE if space_id is not None else _VERSION_BY_VENUE,
+                [space_id if space_id is not None else venue_id],
+            )
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        found.append(row[0])
+        return row  # (venue id, layout version): one entry per venue
+
+    def read():
+        if found:
+            return _read(found[0])
+        if space_id is not None:
+            owner = Space.objects.filter(pk=space_id).values_list("venue_id").first()
+            return _read(owner[0]) if owner else None
+        return _read(venue_id)
+
+    return _LAYOUTS.get_or_compute(version, "layout", read)
