@@ -56,7 +56,11 @@ def _database_from_url(url: str) -> dict:
         "CONN_MAX_AGE": 0
         if pool_size
         else int(os.environ.get("VENUEOS_CONN_MAX_AGE", "60")),
-        "CONN_HEALTH_CHECKS": True,
+        # A health check is a `SELECT 1` round trip at the start of every
+        # request. Without it, a connection the server dropped fails its
+        # request's first query: DatabaseUnavailableMiddleware answers 503
+        # (retryable) and Django discards the connection at the request's end.
+        "CONN_HEALTH_CHECKS": _env_bool("VENUEOS_DB_HEALTH_CHECKS", False),
         "TEST": {"NAME": os.environ.get("VENUEOS_TEST_DB_NAME", "test_venueos")},
     }
 

@@ -357,9 +357,11 @@ def test_a_sold_out_event_refuses_from_one_read_without_a_transaction():
     event = make_event(venue, capacity=1)
     services.registration_create(event=event, actor=make_user())
     late = make_user()
-    with CaptureQueriesContext(connection) as queries:
-        with pytest.raises(Problem) as refused:
-            services.registration_create(event=event, actor=late)
+    with (
+        CaptureQueriesContext(connection) as queries,
+        pytest.raises(Problem) as refused,
+    ):
+        services.registration_create(event=event, actor=late)
     assert refused.value.slug == "sold-out"
     statements = [query["sql"].split()[0].upper() for query in queries]
     assert statements == ["SELECT"], queries.captured_queries
