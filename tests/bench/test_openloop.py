@@ -262,3 +262,68 @@ def test_a_slow_answer_delays_no_other_arrival():
     assert step.opened >= 1  # the one pre-opened connection was busy
     assert step.max_in_flight >= 2
     assert max(step.kinds["a"].latencies) >= slow
+
+
+def summary(rate, p95, errors=0):
+    """A step as `capacity.step_summary` reports it."""
+    kinds = list(capacity.EXPECT)
+    return {
+        "rate": rate,
+        "duration_s": 3.0,
+        "sent": int(rate * 3),
+        "p95_ms": dict(zip(kinds, p95, strict=True)),
+        "requests": dict.fromkeys(kinds, 30),
+        "errors": errors,
+        "failed_because": openloop.verdict(
+            dict(zip(kinds, p95, strict=True)), errors, capacity.TARGETS
+        ),
+        "client": {
+            "lag_mean_ms": 0.5,
+            "lag_max_ms": 4,
+            "pre_opened": 8,
+            "opened": 0,
+            "behind_schedule": False,
+        },
+    }
+
+
+def test_headline_and_table_name_the_capacity_and_what_broke_above_it():
+    held = summary(50, [40, 60, 70, 30])
+    broke = summary(62, [40, 60, 70, 55])
+    res = {
+        "capacity_rps": 50,
+        "capacity_users": 250,
+        "at_capacity": held,
+        "steps": [held, broke],
+    }
+    line = capacity.headline(res)
+    assert "50 req/s" in line and "250 concurrent users" in line
+    assert "conflict (409) 30 ms (< 50)" in line
+    table = capacity.steps_table(res).splitlines()
+    assert len(table) == 4
+    assert table[2].endswith("| held |")
+    assert "conflict p95 55 ≥ 50 ms" in table[3]
+    none = capacity.headline({"capacity_rps": None, "steps": [broke]})
+    assert "no rate held" in none and "62" in none
+
+
+def test_latest_json_headline_figures():
+    from bench.load import Result
+    from bench.report import headline_figures
+
+    storm = Result("storm", 10, latencies=[0.1] * 10, wall=2.5)
+    flash = Result(
+        "flash", 20, latencies=[0.2] * 20, wall=4.0, winner_latencies=[0.3, 0.4]
+    )
+    flash.statuses[201] = 2
+    figures = headline_figures(
+        {"app": {"storm": storm, "flash": flash}, "capacity": {"capacity_rps": 62}}
+    )
+    assert figures["capacity_rps"] == 62
+    assert figures["storm_wall_s"] == 2.5
+    assert figures["flash_attempts_per_s"] == 5.0
+    assert figures["flash_winners_p95_ms"] == 400.0
+    assert figures["scenarios"] == {
+        "storm": {"p95_ms": 100.0, "rps": 4.0},
+        "flash": {"p95_ms": 200.0, "rps": 5.0},
+    }
