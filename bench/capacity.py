@@ -196,8 +196,8 @@ async def measure(
             duration=duration,
             expect=EXPECT,
             keep=keep,
-            # Enough idle connections for a second of the offered rate at the
-            # targets' latencies; more are opened (and counted) when all are busy.
+            # Ready for the requests in flight at this rate if answers take
+            # 150 ms; more are opened (and counted) when all are busy.
             pre_open=min(256, 8 + int(rate * 0.15)),
         )
         created.extend(step.kept)
