@@ -264,7 +264,7 @@ def test_a_slow_answer_delays_no_other_arrival():
     assert max(step.kinds["a"].latencies) >= slow
 
 
-def summary(rate, p95, errors=0):
+def summary(rate, p95, errors=0, errors_by_kind=None):
     """A step as `capacity.step_summary` reports it."""
     kinds = list(capacity.EXPECT)
     return {
@@ -274,6 +274,7 @@ def summary(rate, p95, errors=0):
         "p95_ms": dict(zip(kinds, p95, strict=True)),
         "requests": dict.fromkeys(kinds, 30),
         "errors": errors,
+        "errors_by_kind": dict(zip(kinds, errors_by_kind or [0] * 4, strict=True)),
         "failed_because": openloop.verdict(
             dict(zip(kinds, p95, strict=True)), errors, capacity.TARGETS
         ),
@@ -294,17 +295,37 @@ def test_headline_and_table_name_the_capacity_and_what_broke_above_it():
         "capacity_rps": 50,
         "capacity_users": 250,
         "at_capacity": held,
+        "per_kind_rps": capacity.per_kind([held, broke]),
         "steps": [held, broke],
     }
     line = capacity.headline(res)
     assert "50 req/s" in line and "250 concurrent users" in line
     assert "conflict (409) 30 ms (< 50)" in line
+    assert "availability 62, my bookings 62, create 62, conflict (409) 50" in line
     table = capacity.steps_table(res).splitlines()
     assert len(table) == 4
     assert table[2].endswith("| held |")
     assert "conflict p95 55 ≥ 50 ms" in table[3]
-    none = capacity.headline({"capacity_rps": None, "steps": [broke]})
-    assert "no rate held" in none and "62" in none
+    none = capacity.headline(
+        {"capacity_rps": None, "steps": [broke], "per_kind_rps": {"conflict": None}}
+    )
+    assert "no rate held" in none and "(lowest tried 62 req/s)" in none
+    assert "conflict (409) < 62" in none
+
+
+def test_each_kinds_own_capacity_names_the_one_that_limits_the_mix():
+    steps = [
+        summary(50, [40, 60, 70, 30]),
+        summary(62, [40, 60, 70, 55]),
+        summary(78, [90, 60, 120, 80], errors=1, errors_by_kind=[0, 1, 0, 0]),
+        summary(98, [150, 60, 130, 90]),
+    ]
+    assert capacity.per_kind(steps) == {
+        "availability": 78,
+        "list": 62,  # its error at 78 counts against it alone
+        "create": 62,
+        "conflict": 50,
+    }
 
 
 def test_latest_json_headline_figures():
