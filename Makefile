@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install browser run test bench scaleout lint format lock clean screenshots
+.PHONY: install browser run test bench capacity scaleout lint format lock clean screenshots
 
 install: $(STAMP)
 
@@ -40,6 +40,11 @@ screenshots: install browser
 
 bench: install
 	$(BIN)/python -m bench $(if $(QUICK),--quick) $(if $(FULL),--full)
+
+# Capacity alone (bench/capacity.py); DATA=dir keeps the data there for the next
+# run, so before/after a change measure the same data.
+capacity: install
+	$(BIN)/python -m bench.capacity $(if $(QUICK),--quick) $(if $(DATA),--data $(DATA))
 
 # Two servers, a worker and nginx on one PostgreSQL; the conflict storm across
 # both (docs/scaling.md). Needs nginx: apt-get install -y nginx.

@@ -8,18 +8,23 @@
    availability search and booking creation at low concurrency, then more
    bookings generated (same generator, later slots), measured again, up to the
    last size;
-3. the latency scenarios and the two races (conflict storm, flash sale) over
+3. capacity (bench/capacity.py): the realistic mix at open-loop Poisson
+   arrivals, stepping the rate up until a p95 target breaks or an error
+   appears;
+4. the latency scenarios and the two races (conflict storm, flash sale) over
    raw keep-alive HTTP/1.1 (bench/load.py);
-4. `venueos check`;
-5. PostgreSQL's own limit for the same writes over psycopg (bench/pglimit.py);
-6. the browser scenario (bench/browser_flow.py): a new customer from the home
+5. `venueos check`;
+6. PostgreSQL's own limit for the same writes over psycopg (bench/pglimit.py);
+7. the browser scenario (bench/browser_flow.py): a new customer from the home
    page to a confirmed booking on a fresh demo site, in clicks and seconds;
    the check-in rush (bench/checkin_rush.py, its own database and server);
-7. one table on stdout, docs/benchmarks.md and bench/results/latest.json.
+8. one table on stdout, docs/benchmarks.md and bench/results/latest.json.
 
 Exit code 1 on a correctness breach (storm not exactly one winner, oversold or
-undersold sale, any 5xx, `venueos check` not clean, a ticket admitted other
-than exactly once); missed latency targets are reported only.
+undersold sale, any 5xx in the saturation scenarios, a capacity create
+answered 201 but missing from the table or overlapping another booking,
+`venueos check` not clean, a ticket admitted other than exactly once); missed
+latency targets are reported only (a capacity step stops at its first 5xx).
 """
 
 from __future__ import annotations
@@ -37,11 +42,12 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import browser_flow
+from bench import browser_flow, capacity
 from bench.data import generate, grow
 from bench.report import (
     build_rows,
     growth_table,
+    headline_figures,
     ms,
     server_error_summary,
     table,
@@ -164,7 +170,15 @@ def main(argv=None) -> int:
                 f"{ms(point['availability'].pct(95))} ms, create p50/p95 "
                 f"{ms(point['create'].pct(50))}/{ms(point['create'].pct(95))} ms"
             )
+        log(
+            f"capacity: the open-loop mix from {capacity.START_RATE} req/s up "
+            "(bench/capacity.py)"
+        )
+        cap = asyncio.run(capacity.measure(world, port, server.url, mode=args.mode))
+        log(capacity.headline(cap))
         res = asyncio.run(measure(args, world, port, proc, server.url, env))
+        res["capacity"] = cap
+        res["checks"]["capacity_bookings_exact"] = cap["verification"]["ok"]
         res["growth"] = growth
         res["checks"]["growth_no_5xx"] = all(
             r.server_errors == 0 and not r.statuses["transport-error"]
@@ -209,6 +223,10 @@ def main(argv=None) -> int:
     rows.append(browser_flow.row(res["browser_flow"]))
     rows.append(checkin_rush.row(res["checkin_rush"]))
     print()
+    print("capacity (open loop, the realistic mix)")
+    print(capacity.steps_table(res["capacity"]))
+    print(capacity.headline(res["capacity"]))
+    print()
     print(table(rows))
     print()
     print("cost vs data size")
@@ -220,11 +238,13 @@ def main(argv=None) -> int:
             {
                 "date": res["date"],
                 "mode": args.mode,
+                **headline_figures(res),
                 "machine": mach,
                 "args": vars(args),
                 "generation": res["generation"],
                 "timings": timings,
                 "client_cpu": res["client_cpu"],
+                "capacity": res["capacity"],
                 "app": {k: r.summary() for k, r in res["app"].items()},
                 "pg": {k: r.summary() for k, r in res["pg"].items()},
                 "growth": [

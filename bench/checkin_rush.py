@@ -28,6 +28,7 @@ import asyncio
 import json
 import os
 import random
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -322,6 +323,8 @@ def run(
         DATABASE_URL=server.url,
         VENUEOS_OWNER_DATABASE_URL=server.owner_url,
         VENUEOS_FAST_PASSWORD_HASHER="1",
+        # `venueos serve` refuses the built-in key.
+        VENUEOS_SECRET_KEY=secrets.token_urlsafe(50),
     )
     proc = None
     try:

@@ -26,6 +26,7 @@ import json
 import os
 import re
 import resource
+import secrets
 import shutil
 import signal
 import socket
@@ -339,6 +340,8 @@ def main(argv: list[str] | None = None) -> int:
             DATABASE_URL=server.url,
             VENUEOS_OWNER_DATABASE_URL=server.owner_url,
             VENUEOS_FAST_PASSWORD_HASHER="1",
+            # `venueos serve` refuses the built-in key.
+            VENUEOS_SECRET_KEY=secrets.token_urlsafe(50),
         )
         subprocess.run(
             [str(BIN / "venueos"), "demo"], env=env, check=True, capture_output=True

@@ -3,9 +3,10 @@ above the history marker; the notes below it are kept)."""
 
 from __future__ import annotations
 
-from bench import plan
+from bench import capacity, plan
 from bench.runner import RESULTS, ROOT
 from bench.scenarios import GROWTH_CONCURRENCY
+from bench.targets import P95_TARGET_MS
 
 HISTORY_MARKER = "<!-- history: kept by make bench -->"
 
@@ -24,18 +25,18 @@ def build_rows(res: dict, args) -> list[dict]:
         return f"{a.throughput / b.throughput:.2f} ({b.throughput:.0f}/s)"
 
     latency = [
-        ("availability", "availability search, one space one week @50", 100),
+        ("availability", "availability search, one space one week @50"),
         (
             "availability_venue",
             "availability search, one venue "
             f"({res.get('availability_venue_spaces', '≥100')} spaces) one day @50",
-            100,
         ),
-        ("create", "booking creation @20", 200),
-        ("conflict", "conflict detection (409) @100", 50),
-        ("list", "user booking list @50", 150),
+        ("create", "booking creation @20"),
+        ("conflict", "conflict detection (409) @100"),
+        ("list", "user booking list @50"),
     ]
-    for key, label, target in latency:
+    for key, label in latency:
+        target = P95_TARGET_MS[key]
         r = app.get(key)
         if r is None:
             rows.append(
@@ -139,6 +140,26 @@ def build_rows(res: dict, args) -> list[dict]:
     return rows
 
 
+def headline_figures(res: dict) -> dict:
+    """The figures issue 12 tracks, top level in bench/results/latest.json."""
+    app = res["app"]
+    st, fl = app.get("storm"), app.get("flash")
+    return {
+        "capacity_rps": res["capacity"]["capacity_rps"],
+        "storm_wall_s": round(st.wall, 3) if st else None,
+        "flash_attempts_per_s": round(len(fl.latencies) / fl.wall, 1) if fl else None,
+        "flash_winners_p95_ms": _round(fl.pct(95, fl.winner_latencies)) if fl else None,
+        "scenarios": {
+            name: {"p95_ms": _round(r.pct(95)), "rps": round(r.throughput, 1)}
+            for name, r in app.items()
+        },
+    }
+
+
+def _round(x):
+    return None if x is None else round(x, 1)
+
+
 def server_error_summary() -> dict:
     """Distinct exception lines in the server's log (the 5xx causes)."""
     import re
@@ -188,6 +209,46 @@ def table(rows) -> str:
             + " |"
         )
     return "\n".join(lines)
+
+
+def capacity_section(cap: dict) -> str:
+    mix = ", ".join(
+        f"{share:.0%} {capacity.KIND_LABEL[k]}" for k, share in cap["mix"].items()
+    )
+    targets = ", ".join(
+        f"{capacity.KIND_LABEL[k]} {t} ms" for k, t in cap["targets_p95_ms"].items()
+    )
+    v = cap["verification"]
+    steps = cap["steps"]
+    cpu = sum(s["client"]["cpu_s"] for s in steps)
+    seconds = sum(s["duration_s"] for s in steps)
+    behind = [s["rate"] for s in steps if s["client"]["behind_schedule"]]
+    return f"""**{capacity.headline(cap)}.**
+
+Requests arrive at a fixed rate as a Poisson process (exponential gaps drawn
+in advance), each sent at its intended time on a free keep-alive connection (a
+new one when all are busy) whatever earlier answers do; latency runs from the
+intended time, so no slow answer hides the queue behind it (no coordinated
+omission). The mix: {mix}; availability of one of {cap["spaces"]} spaces over
+one of {cap["weeks"]} weeks, both drawn by Zipf (s = {cap["zipf_s"]:g}: a few
+hot, most cold); my bookings and the creates as one of {cap["customers"]}
+customers; creates on free slots (201) and on slots a generated booking holds
+(409). The rate starts at {cap["start_rps"]:g} req/s and grows ×{cap["factor"]:g}
+per {cap["step_s"]:g} s step (longer at low rates, until the 5 % kind has
+enough answers for a p95) until a p95 target breaks (targets: {targets}) or
+any error appears (other status, 5xx, timeout), then one step halfway back;
+if the first step fails, the rate halves. Capacity = the highest rate that held
+every target with no error; users = that rate × {capacity.SECONDS_PER_USER_REQUEST} s.
+
+{capacity.steps_table(cap)}
+
+Load client: {cpu:.1f} CPU-s over {seconds:.0f} s of steps
+({cpu / seconds if seconds else 0:.0%} of one core);
+{"behind schedule (mean lag > " + str(capacity.openloop.LAG_WARN_MS) + " ms) at " + ", ".join(f"{r:g}" for r in behind) + " req/s" if behind else "never behind schedule by more than " + str(capacity.openloop.LAG_WARN_MS) + " ms on average"}.
+Bookings check: {v["created_201"]} creates answered 201, {v["in_table"]} of them in
+the table, {v["in_table_by_title"]} bookings of this run in all ({v["answer_lost"]}
+creates without an answer), {v["overlaps"]} overlaps:
+{"pass" if v["ok"] else "**FAIL**"}."""
 
 
 def write_report(args, res, rows, timings, mach) -> None:
@@ -250,7 +311,11 @@ and users come from their create services one by one.
 Setup {gen["setup_s"]} s; bookings {gen["bookings_s"]} s in all (the first step
 with the buyers in parallel) = {gen["bookings_per_s"]} bookings/s.
 
-## Results
+## Capacity (open loop, the realistic mix)
+
+{capacity_section(res["capacity"])}
+
+## Results (saturation: closed loop, one kind at a time)
 
 Latency targets are the project's p95 goals (the "target" column); a miss is
 reported, not failing.
