@@ -322,10 +322,11 @@ def test_each_kinds_own_capacity_names_the_one_that_limits_the_mix():
     ]
     assert capacity.per_kind(steps) == {
         "availability": 78,
-        "list": 62,  # its error at 78 counts against it alone
+        "list": 98,  # its error at 78 counts against it alone
         "create": 62,
         "conflict": 50,
     }
+    assert capacity.per_kind([summary(50, [200, 60, 70, 80])])["availability"] is None
 
 
 def test_latest_json_headline_figures():
