@@ -3,12 +3,12 @@
 Django's own ASGI handler runs every synchronous view in a fresh thread with
 several event-loop hops; measured here it answered 420 req/s on a trivial
 authenticated endpoint where the same views behind a fixed thread pool
-answered 600 req/s (docs/benchmarks.md). So the synchronous API is served
-through `a2wsgi.WSGIMiddleware`, whose pool of `VENUEOS_MAX_CONCURRENCY`
-threads per worker is also the concurrency bound: a burst of a thousand
-requests queues in the event loop, where waiting costs nothing, instead of
-becoming a thousand threads fighting over the GIL and the database pool (which
-is sized above the bound by `venueos serve`).
+answered 600 req/s (docs/adr/0003). So the synchronous API is served through
+`ThreadPoolWSGI` (venueos/wsgi_pool.py), whose pool of
+`VENUEOS_MAX_CONCURRENCY` threads per worker is also the concurrency bound: a
+burst of a thousand requests queues in the event loop, where waiting costs
+nothing, instead of becoming a thousand threads fighting over the GIL and the
+database pool (which is sized above the bound by `venueos serve`).
 
 The live stream (`/api/v1/stream/`, server-sent events) is routed before that
 pool to an async app (venueos/realtime/stream.py): a client waiting for the
@@ -19,10 +19,11 @@ next change must not hold one of those threads.
 
 import os
 
-from a2wsgi import WSGIMiddleware
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.wsgi import get_wsgi_application
+
+from venueos.wsgi_pool import ThreadPoolWSGI
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "venueos.settings")
 
@@ -31,7 +32,7 @@ if settings.SECRET_KEY == settings.BUILTIN_SECRET_KEY:
         "Refusing to serve with the built-in SECRET_KEY: set VENUEOS_SECRET_KEY."
     )
 
-django_application = WSGIMiddleware(
+django_application = ThreadPoolWSGI(
     get_wsgi_application(), workers=int(os.environ.get("VENUEOS_MAX_CONCURRENCY", "6"))
 )
 

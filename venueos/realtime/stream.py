@@ -1,6 +1,6 @@
 """`GET /api/v1/stream/`: server-sent events, served as a plain ASGI app.
 
-Routed by `venueos/asgi.py` before the a2wsgi thread pool, and not through
+Routed by `venueos/asgi.py` before the request thread pool, and not through
 Django's ASGI handler either (that one gives every request a thread of its
 own for its synchronous middleware, kept for as long as the response lasts).
 Per client, while it waits, there is one coroutine and one `Listener` in the
