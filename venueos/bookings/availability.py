@@ -210,6 +210,8 @@ class Snapshot:
                 by_space[space_id].append((start, end))
         # Claims on the spaces themselves (any scope) and exclusive claims on
         # their ancestors: what the claim_no_conflict constraint would meet.
+        # The venue first: it leads the claims' GiST index (claim_no_conflict),
+        # which narrows on it far better than on a list of space ids alone.
         # range_agg merges them per space in the database: a hall holds a
         # shared claim for every booking of every room in it. A new booking's
         # claims would be widened by its space's buffers, so claims that far
@@ -227,12 +229,14 @@ class Snapshot:
                 FROM (
                     SELECT space_id, exclusive, unnest(range_agg(period)) AS busy
                     FROM bookings_bookingclaim
-                    WHERE period && tstzrange(%s, %s, '[)')
+                    WHERE venue_id = ANY(%s)
+                      AND period && tstzrange(%s, %s, '[)')
                       AND (space_id = ANY(%s) OR (exclusive AND space_id = ANY(%s)))
                     GROUP BY space_id, exclusive
                 ) AS merged
                 """,
                 [
+                    list(venue_ids),
                     low - reach_before,
                     high + reach_after,
                     list(space_ids),

@@ -67,8 +67,8 @@ def booking_conflicts_for(
                 SELECT s.parent_id, up.depth + 1 FROM venues_space s
                 JOIN up ON s.id = up.id WHERE s.parent_id IS NOT NULL AND up.depth < 100
             ),
-            wanted(period) AS (
-                SELECT tstzrange(
+            wanted(venue_id, period) AS (
+                SELECT venue_id, tstzrange(
                     %(start)s - make_interval(mins => buffer_before_minutes),
                     %(end)s + make_interval(mins => buffer_after_minutes), '[)')
                 FROM venues_space WHERE id = %(space)s
@@ -79,7 +79,7 @@ def booking_conflicts_for(
                 SELECT c.booking_id
                 FROM bookings_bookingclaim c JOIN up ON c.space_id = up.id
                 CROSS JOIN wanted
-                WHERE c.period && wanted.period
+                WHERE c.venue_id = wanted.venue_id AND c.period && wanted.period
                   AND (up.depth = 0 OR c.exclusive)
             )
               AND b.id IS DISTINCT FROM %(exclude)s

@@ -240,21 +240,22 @@ def _conflicts(
                 SELECT s.parent_id, up.depth + 1 FROM venues_space s
                 JOIN up ON s.id = up.id WHERE s.parent_id IS NOT NULL AND up.depth < 100
             ),
-            occurrence(n, period) AS (
-                SELECT o.n - 1, tstzrange(
+            occurrence(n, venue_id, period) AS (
+                SELECT o.n - 1, sp.venue_id, tstzrange(
                     o.start_time - make_interval(mins => sp.buffer_before_minutes),
                     o.end_time + make_interval(mins => sp.buffer_after_minutes), '[)')
                 FROM unnest(%(starts)s::timestamptz[], %(ends)s::timestamptz[])
                      WITH ORDINALITY AS o(start_time, end_time, n)
                 CROSS JOIN (
-                    SELECT buffer_before_minutes, buffer_after_minutes
+                    SELECT venue_id, buffer_before_minutes, buffer_after_minutes
                     FROM venues_space WHERE id = %(space)s
                 ) AS sp
             )
             SELECT DISTINCT ON (occurrence.n)
                    occurrence.n, b.space_id, b.start_time, b.end_time
             FROM occurrence
-            JOIN bookings_bookingclaim c ON c.period && occurrence.period
+            JOIN bookings_bookingclaim c
+              ON c.venue_id = occurrence.venue_id AND c.period && occurrence.period
             JOIN up ON c.space_id = up.id AND (up.depth = 0 OR c.exclusive)
             JOIN bookings_booking b ON b.id = c.booking_id
             ORDER BY occurrence.n, b.start_time, b.id

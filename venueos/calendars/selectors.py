@@ -83,7 +83,8 @@ def space_busy_blocks(space: Space) -> list[tuple]:
             FROM bookings_bookingclaim c
             JOIN up ON c.space_id = up.id AND (up.depth = 0 OR c.exclusive)
             JOIN bookings_booking b ON b.id = c.booking_id
-            WHERE c.period && tstzrange(%(low)s, %(high)s, '[)')
+            WHERE c.venue_id = (SELECT venue_id FROM venues_space WHERE id = %(space)s)
+              AND c.period && tstzrange(%(low)s, %(high)s, '[)')
             ORDER BY lower(c.period), b.id
             LIMIT %(limit)s
             """,
