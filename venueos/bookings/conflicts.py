@@ -10,7 +10,7 @@ import each other.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from django.db import connection
@@ -37,6 +37,8 @@ class ConflictContext:
     end: datetime
     attendee_count: int
     exclude_booking_id: UUID | None
+    # Known already (the venue's layout): spares the read of the space tree.
+    ancestor_ids: tuple[UUID, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,41 @@ def booking_conflicts_for(
         return [ConflictingBooking(*row) for row in cursor.fetchall()]
 
 
+def _conflicts_on_lineage(context: ConflictContext) -> list[ConflictingBooking]:
+    """`booking_conflicts_for` when the space's ancestors are known: one flat
+    read of the claims (any claim on the space, exclusive ones on its
+    ancestors), the same answer without walking the tree."""
+    space = context.space
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT b.id, b.space_id, b.user_id, b.title, b.start_time, b.end_time
+            FROM bookings_booking b
+            WHERE b.id IN (
+                SELECT c.booking_id FROM bookings_bookingclaim c
+                WHERE c.venue_id = %(venue)s
+                  AND c.period && tstzrange(%(low)s, %(high)s, '[)')
+                  AND (c.space_id = %(space)s
+                       OR (c.exclusive AND c.space_id = ANY(%(ancestors)s)))
+            )
+              AND b.id IS DISTINCT FROM %(exclude)s
+            ORDER BY b.start_time, b.id
+            """,
+            {
+                "venue": space.venue_id,
+                "space": space.id,
+                "ancestors": list(context.ancestor_ids),
+                "low": context.start - timedelta(minutes=space.buffer_before_minutes),
+                "high": context.end + timedelta(minutes=space.buffer_after_minutes),
+                "exclude": context.exclude_booking_id,
+            },
+        )
+        return [ConflictingBooking(*row) for row in cursor.fetchall()]
+
+
 def _current_conflicts(context: ConflictContext) -> list[ConflictingBooking]:
+    if context.ancestor_ids is not None:
+        return _conflicts_on_lineage(context)
     return booking_conflicts_for(
         space_id=context.space.id,
         start=context.start,

@@ -182,7 +182,9 @@ def booking_create(
         audit_record(action, booking.id, actor=actor, new=new)
         return booking
 
-    context = ConflictContext(space, start_time, end_time, attendee_count, None)
+    context = ConflictContext(
+        space, start_time, end_time, attendee_count, None, tuple(ancestors)
+    )
     return _write_or_conflict(context, actor, write)
 
 
@@ -252,7 +254,9 @@ def booking_update(*, actor: User, booking: Booking, **changes: Any) -> Booking:
             )
         return current
 
-    context = ConflictContext(space, start, end, attendee_count, booking.id)
+    context = ConflictContext(
+        space, start, end, attendee_count, booking.id, tuple(ancestors)
+    )
     return _write_or_conflict(context, actor, write)
 
 
