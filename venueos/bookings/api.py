@@ -19,7 +19,7 @@ from venueos.common.api import ListMixin, idempotent_post, parse, parse_uuid
 from venueos.common.permissions import require_signed_in
 from venueos.common.problems import InvalidInput
 from venueos.common.timeutils import parse_aware, parse_day
-from venueos.venues.selectors import space_find
+from venueos.venues.layout import venue_layout
 
 TAGS = ["bookings"]
 IDEMPOTENCY_HEADER = OpenApiParameter(
@@ -32,7 +32,9 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 
 
 def _space_for_booking(space_id):
-    space = space_find(space_id)
+    # From the venue's cached layout: a booking write reads it anyway.
+    layout = venue_layout(space_id=space_id)
+    space = layout.spaces.get(space_id) if layout else None
     if space is None:
         raise InvalidInput.field("space_id", "No such space.", slug="unknown-space")
     return space
