@@ -177,7 +177,11 @@ def _lock_booking(booking_id) -> Booking:
 
 
 def booking_update(*, actor: User, booking: Booking, **changes: Any) -> Booking:
-    """Edit or move a booking; a move is re-checked like a create (400/409)."""
+    """Edit or move a booking; a move is re-checked like a create (400/409).
+
+    In a space that requires approval, a new time, space or attendee count
+    puts the booking back to pending unless a manager of the venue makes it.
+    """
     _require_owner_or_manager(actor, booking, "change")
     space: Space = changes.pop("space", None) or booking.space
     start = changes.get("start_time", booking.start_time)
@@ -196,11 +200,14 @@ def booking_update(*, actor: User, booking: Booking, **changes: Any) -> Booking:
             "space_id", "A booking can move only within its venue."
         )
     if (
-        space.id != booking.space_id
-        and space.requires_approval
+        space.requires_approval
+        and (moved or attendee_count != booking.attendee_count)
         and not manages_organization(actor, space.venue.organization_id)
     ):
-        # Moving into a space that needs approval needs it like a new booking.
+        # What the venue approved was this time, space and head count: a
+        # change of any of them by anyone but its managers needs approval
+        # again, like a new booking (else approve 1 h for 2, then PATCH to
+        # 8 h for 300). Title and description changes keep the status.
         changes["status"] = BookingStatus.PENDING
     ancestors = space_ancestor_ids(space.id)
     if moved:

@@ -354,7 +354,7 @@ def booking_change(request, booking_id):
             start, end = _instants(data, zone)
             space = space_get(data["space"])
             try:
-                booking_update(
+                changed = booking_update(
                     actor=user,
                     booking=booking,
                     space=space,
@@ -377,7 +377,14 @@ def booking_change(request, booking_id):
             except Problem as problem:
                 add_problem_to_form(form, problem)
             else:
-                messages.success(request, "Your booking was changed.")
+                if changed.status == "pending" and booking.status != "pending":
+                    messages.success(
+                        request,
+                        "Your booking was changed. This space needs the venue's "
+                        "approval, so it is pending again until they confirm it.",
+                    )
+                else:
+                    messages.success(request, "Your booking was changed.")
                 return redirect("web:booking", booking.id)
         status = 400
     else:
