@@ -335,6 +335,7 @@ def booking_series_create(
         max(item.end for item in occurrences),
     )
     now = timezone.now()
+    is_manager = manages_organization(actor, venue.organization_id)
     for occurrence in occurrences:
         if occurrence.reason:
             continue
@@ -345,11 +346,11 @@ def booking_series_create(
                 end=occurrence.end,
                 attendee_count=attendee_count,
                 now=now,
+                reveal_closure_reasons=is_manager,
             )
         except BookingRuleViolation as exc:
             occurrence.refuse(exc.slug, exc.detail)
     _refuse_self_overlaps(space, occurrences)
-    is_manager = manages_organization(actor, venue.organization_id)
     status = (
         BookingStatus.PENDING
         if space.requires_approval and not is_manager

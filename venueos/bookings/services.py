@@ -128,6 +128,7 @@ def booking_create(
     require_signed_in(actor)
     owner = _resolve_owner(actor=actor, space=space, owner=owner, owner_id=owner_id)
     ancestors = space_ancestor_ids(space.id)
+    is_manager = manages_organization(actor, space.venue.organization_id)
     check_booking_rules(
         venue=space.venue,
         space=space,
@@ -136,10 +137,9 @@ def booking_create(
         end=end_time,
         attendee_count=attendee_count,
         now=timezone.now(),
+        reveal_closure_reasons=is_manager,
     )
-    needs_approval = space.requires_approval and not manages_organization(
-        actor, space.venue.organization_id
-    )
+    needs_approval = space.requires_approval and not is_manager
     booking = Booking(
         venue_id=space.venue_id,
         space=space,
@@ -199,10 +199,11 @@ def booking_update(*, actor: User, booking: Booking, **changes: Any) -> Booking:
         raise InvalidInput.field(
             "space_id", "A booking can move only within its venue."
         )
+    is_manager = manages_organization(actor, space.venue.organization_id)
     if (
         space.requires_approval
         and (moved or attendee_count != booking.attendee_count)
-        and not manages_organization(actor, space.venue.organization_id)
+        and not is_manager
     ):
         # What the venue approved was this time, space and head count: a
         # change of any of them by anyone but its managers needs approval
@@ -219,6 +220,7 @@ def booking_update(*, actor: User, booking: Booking, **changes: Any) -> Booking:
             end=end,
             attendee_count=attendee_count,
             now=timezone.now(),
+            reveal_closure_reasons=is_manager,
         )
     else:
         check_capacity(space, attendee_count)

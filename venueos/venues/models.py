@@ -166,6 +166,10 @@ class Closure(models.Model):
     start_time = models.DateTimeField()
     end_time = models.DateTimeField()
     reason = models.CharField(max_length=500, blank=True, default="")
+    # The reason is the venue's business ("tax audit", a tenant's name):
+    # customers and anonymous callers learn only that the time is closed,
+    # unless the managers mark the reason as public ("Public holiday").
+    reason_public = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -187,6 +187,11 @@ class ClosureIn(serializers.Serializer):
     reason = serializers.CharField(
         max_length=500, required=False, allow_blank=True, default=""
     )
+    reason_public = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Tell customers the reason (else only that the time is closed)",
+    )
     space_id = serializers.UUIDField(required=False, allow_null=True)
 
 
@@ -198,7 +203,15 @@ class ClosureOut(serializers.ModelSerializer):
 
     class Meta:
         model = Closure
-        fields = ["id", "venue_id", "space_id", "start_time", "end_time", "reason"]
+        fields = [
+            "id",
+            "venue_id",
+            "space_id",
+            "start_time",
+            "end_time",
+            "reason",
+            "reason_public",
+        ]
 
 
 class GateIn(serializers.Serializer):

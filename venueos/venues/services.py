@@ -441,11 +441,13 @@ def closure_create(
     start_time: datetime,
     end_time: datetime,
     reason: str = "",
+    reason_public: bool = False,
     space: Space | None = None,
     space_id: UUID | None = None,
 ) -> Closure:
     """Close the venue (or `space`, given or by `space_id`, and what is inside
-    it) for a while, by its managers."""
+    it) for a while, by its managers. The reason is told to customers only
+    when `reason_public`."""
     require_manager_of(actor, venue.organization_id)
     if space is None and space_id is not None:
         space = space_find(space_id, venue_id=venue.id)
@@ -463,6 +465,7 @@ def closure_create(
         start_time=start_time,
         end_time=end_time,
         reason=reason,
+        reason_public=reason_public,
     )
     audit_record(
         AuditAction.VENUE_CLOSURE_CREATED,
@@ -474,6 +477,7 @@ def closure_create(
             "end_time": end_time,
             "space_id": space.id if space else None,
             "reason": reason,
+            "reason_public": reason_public,
         },
     )
     return closure

@@ -167,6 +167,10 @@ class ClosureForm(forms.Form):
     end_date = BoundedDateField(label="Until (date)", widget=_date_input())
     end_time = forms.TimeField(label="Until (time)", widget=_time_input())
     reason = forms.CharField(label="Reason", required=False, max_length=500)
+    reason_public = forms.BooleanField(
+        label="Show the reason to customers (else they see only that it is closed)",
+        required=False,
+    )
 
     def __init__(self, *args, spaces=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -190,6 +190,7 @@ def venue_closures(request, venue_id):
                 start_time=local_instant(data["start_date"], data["start_time"], zone),
                 end_time=local_instant(data["end_date"], data["end_time"], zone),
                 reason=data["reason"],
+                reason_public=data["reason_public"],
             )
         except Problem as problem:
             show_problem(form, problem, fields=CLOSURE_FIELDS)
