@@ -19,7 +19,7 @@ from venueos.common.api import ListMixin, idempotent_post, parse, parse_uuid
 from venueos.common.permissions import require_signed_in
 from venueos.common.problems import InvalidInput
 from venueos.common.timeutils import parse_aware, parse_day
-from venueos.venues.selectors import space_find
+from venueos.venues.selectors import space_visible
 
 TAGS = ["bookings"]
 IDEMPOTENCY_HEADER = OpenApiParameter(
@@ -31,8 +31,10 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 )
 
 
-def _space_for_booking(space_id):
-    space = space_find(space_id)
+def _space_for_booking(space_id, user):
+    """The space named in a booking body; one the caller may not see (of an
+    archived venue they do not manage) is as unknown as a missing one."""
+    space = space_visible(space_id, user=user)
     if space is None:
         raise InvalidInput.field("space_id", "No such space.", slug="unknown-space")
     return space
@@ -110,7 +112,7 @@ class BookingListCreateApi(ListMixin, APIView):
 
     def _create(self, user, data) -> Response:
         values = dict(parse(BookingCreateIn, data))
-        space = _space_for_booking(values.pop("space_id"))
+        space = _space_for_booking(values.pop("space_id"), user)
         booking = services.booking_create(
             actor=user, space=space, owner_id=values.pop("user_id", None), **values
         )
@@ -129,7 +131,7 @@ class BookingDetailApi(APIView):
         booking = selectors.booking_get_for(user, booking_id)
         changes = dict(parse(BookingPatchIn, request.data))
         if "space_id" in changes:
-            changes["space"] = _space_for_booking(changes.pop("space_id"))
+            changes["space"] = _space_for_booking(changes.pop("space_id"), user)
         booking = services.booking_update(actor=user, booking=booking, **changes)
         return Response(booking_json(booking))
 

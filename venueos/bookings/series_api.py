@@ -55,7 +55,7 @@ class BookingSeriesCreateApi(APIView):
 
     def _create(self, user, data) -> Response:
         values = dict(parse(SeriesCreateIn, data))
-        space = _space_for_booking(values.pop("space_id"))
+        space = _space_for_booking(values.pop("space_id"), user)
         rule = values.pop("recurrence")
         recurrence = Recurrence(
             freq=rule["freq"],

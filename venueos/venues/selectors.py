@@ -76,12 +76,28 @@ def bookable_spaces(
     return found
 
 
-def space_get(space_id) -> Space:
-    space = (
-        Space.objects.select_related("venue", "venue__organization")
-        .filter(pk=space_id)
-        .first()
+def space_visible(space_id, *, user, venue_id=None) -> Space | None:
+    """The space with its venue if `user` may see it, else None: like its
+    venue (`venue_get`), a space of an archived venue is its managers' only.
+    With `venue_id`, only a space of that venue."""
+    spaces = Space.objects.select_related("venue", "venue__organization").filter(
+        pk=space_id
     )
+    if venue_id is not None:
+        spaces = spaces.filter(venue_id=venue_id)
+    space = spaces.first()
+    if space is None or (
+        space.venue.is_archived
+        and not manages_organization(user, space.venue.organization_id)
+    ):
+        return None
+    return space
+
+
+def space_get(space_id, *, user, venue_id=None) -> Space:
+    """`space_visible`, or 404: a space the caller may not see answers like
+    one that does not exist, whatever they meant to do with it."""
+    space = space_visible(space_id, user=user, venue_id=venue_id)
     if space is None:
         raise NotFound("No such space.")
     return space
@@ -154,9 +170,15 @@ def closure_list(venue: Venue, *, user) -> QuerySet:
     return Closure.objects.filter(venue_id=venue.id).order_by("start_time", "id")
 
 
-def closure_get(closure_id) -> Closure:
-    closure = Closure.objects.select_related("venue").filter(pk=closure_id).first()
-    if closure is None:
+def closure_get(closure_id, *, user, venue_id=None) -> Closure:
+    """A closure for its venue's managers (only they list closures); 404 for
+    anyone else, as for one that does not exist. With `venue_id`, only a
+    closure of that venue."""
+    closures = Closure.objects.select_related("venue").filter(pk=closure_id)
+    if venue_id is not None:
+        closures = closures.filter(venue_id=venue_id)
+    closure = closures.first()
+    if closure is None or not manages_organization(user, closure.venue.organization_id):
         raise NotFound("No such closure.")
     return closure
 
@@ -190,10 +212,13 @@ def venues_managed_by(user) -> QuerySet:
 
 
 def venue_get_managed(venue_id, *, user) -> Venue:
-    """A venue for its managers' pages: 404 if it does not exist, 403 for
-    anyone who does not manage it."""
+    """A venue for its managers' pages: 404 if it does not exist or is an
+    archived venue the caller may not see, 403 for anyone else who does not
+    manage it."""
     venue = Venue.objects.select_related("organization").filter(pk=venue_id).first()
-    if venue is None:
+    if venue is None or (
+        venue.is_archived and not manages_organization(user, venue.organization_id)
+    ):
         raise NotFound("No such venue.")
     require_manager_of(user, venue.organization_id)
     return venue

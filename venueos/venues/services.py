@@ -211,10 +211,14 @@ def venue_archive(*, venue: Venue, actor: User) -> Venue:
     return venue
 
 
-def _space_by_id(space_id, *, field: str, slug: str | None = None) -> Space:
-    space = space_find(space_id)
+def _parent_by_id(space_id, *, venue: Venue) -> Space:
+    """A parent named by id lies in the venue: another venue's space is as
+    unknown as a missing one (an id must not tell of venues one cannot see)."""
+    space = space_find(space_id, venue_id=venue.id)
     if space is None:
-        raise InvalidInput.field(field, "No such space.", slug=slug)
+        raise InvalidInput.field(
+            "parent_id", "No such space in this venue.", slug="invalid-parent"
+        )
     return space
 
 
@@ -286,7 +290,7 @@ def space_create(
     """A space of the venue, under `parent` (or `parent_id`), by its managers."""
     require_manager_of(actor, venue.organization_id)
     if parent is None and parent_id is not None:
-        parent = _space_by_id(parent_id, field="parent_id", slug="invalid-parent")
+        parent = _parent_by_id(parent_id, venue=venue)
     _check_parent(venue=venue, parent=parent, space=None)
     _check_buffers(
         {
@@ -338,7 +342,7 @@ def space_update(
     require_manager_of(actor, space.venue.organization_id)
     if parent is _MISSING and parent_id is not _MISSING:
         parent = (
-            _space_by_id(parent_id, field="parent_id", slug="invalid-parent")
+            _parent_by_id(parent_id, venue=space.venue)
             if parent_id is not None
             else None
         )

@@ -180,7 +180,7 @@ def booking_new(request):
     if request.method == "POST":
         form = BookingForm(request.POST)
         valid = form.is_valid()
-        space = space_get(_space_id(form.cleaned_data.get("space")))
+        space = space_get(_space_id(form.cleaned_data.get("space")), user=user)
         if not valid:
             return render(
                 request,
@@ -222,7 +222,7 @@ def booking_new(request):
                 status=400,
             )
         return redirect("web:booking", booking.id)
-    space = space_get(_space_id(request.GET.get("space")))
+    space = space_get(_space_id(request.GET.get("space")), user=user)
     form = BookingForm(initial=_initial_from_query(request, space))
     return render(
         request,
@@ -352,7 +352,7 @@ def booking_change(request, booking_id):
         if form.is_valid():
             data = form.cleaned_data
             start, end = _instants(data, zone)
-            space = space_get(data["space"])
+            space = space_get(data["space"], user=user, venue_id=venue.id)
             try:
                 changed = booking_update(
                     actor=user,
