@@ -19,6 +19,11 @@ from venueos.accounts.models import Organization
 
 MAX_BOOKING_MINUTES = 24 * 60
 MAX_BUFFER_MINUTES = 240
+# Bounds on what one venue can make every availability search read and answer
+# (a week of 1-minute intervals was 5,040 rows and a 62 MB answer): a week
+# of opening hours, and the closures still to come.
+MAX_OPENING_HOURS_ROWS = 100
+MAX_FUTURE_CLOSURES = 1000
 
 
 class Venue(models.Model):

@@ -61,16 +61,17 @@ def space_find(space_id, *, venue_id=None, active_venue: bool = False) -> Space 
 
 
 def bookable_spaces(
-    venue: Venue, *, min_capacity: int | None = None, features=()
+    venue: Venue, *, min_capacity: int | None = None, features=(), limit=None
 ) -> list[Space]:
     """The venue's bookable spaces holding `min_capacity` with every feature,
-    by name; each shares the one `venue` object (no join per row)."""
+    by name (the first `limit`); each shares the one `venue` object (no join
+    per row)."""
     spaces = Space.objects.filter(venue=venue, is_bookable=True)
     if min_capacity:
         spaces = spaces.filter(capacity__gte=min_capacity)
     if features:
         spaces = spaces.filter(features__contains=list(features))
-    found = list(spaces.order_by("name", "id"))
+    found = list(spaces.order_by("name", "id")[:limit])
     for space in found:
         space.venue = venue
     return found

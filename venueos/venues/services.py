@@ -28,6 +28,8 @@ from venueos.venues.addresses import clean_address
 from venueos.venues.models import (
     MAX_BOOKING_MINUTES,
     MAX_BUFFER_MINUTES,
+    MAX_FUTURE_CLOSURES,
+    MAX_OPENING_HOURS_ROWS,
     Closure,
     OpeningHours,
     Space,
@@ -398,6 +400,14 @@ def opening_hours_replace(
 ) -> list[OpeningHours]:
     """Replace the weekly rules: (weekday, opens_minute, closes_minute) tuples."""
     require_manager_of(actor, venue.organization_id)
+    if len(intervals) > MAX_OPENING_HOURS_ROWS:
+        raise InvalidInput.field(
+            "opening_hours",
+            f"A week has at most {MAX_OPENING_HOURS_ROWS} opening intervals; "
+            f"{len(intervals)} were sent. Merge intervals that touch, or leave "
+            "the short gaps open and close them with closures.",
+            slug="too-many-opening-hours",
+        )
     by_day: dict[int, list[tuple[int, int]]] = {}
     for index, (weekday, opens, closes) in enumerate(intervals):
         if opens >= closes:
@@ -463,6 +473,16 @@ def closure_create(
         )
     if space is not None and space.venue_id != venue.id:
         raise InvalidInput.field("space_id", "That space belongs to another venue.")
+    # The venue's row lock serializes concurrent creates, so the count holds.
+    Venue.objects.select_for_update().filter(pk=venue.pk).first()
+    upcoming = Closure.objects.filter(venue_id=venue.id, end_time__gt=timezone.now())
+    if end_time > timezone.now() and upcoming.count() >= MAX_FUTURE_CLOSURES:
+        raise InvalidInput.field(
+            "start_time",
+            f"A venue has at most {MAX_FUTURE_CLOSURES} closures still to come. "
+            "Remove some, or merge neighbouring ones into one longer closure.",
+            slug="too-many-closures",
+        )
     closure = Closure.objects.create(
         venue=venue,
         space=space,
