@@ -18,6 +18,7 @@ from venueos.bookings.serializers import (
 from venueos.common.api import ListMixin, idempotent_post, parse, parse_uuid
 from venueos.common.permissions import require_signed_in
 from venueos.common.problems import InvalidInput
+from venueos.common.throttling import BookingCreateRateThrottle
 from venueos.common.timeutils import parse_aware, parse_day
 from venueos.venues.selectors import space_visible
 
@@ -48,7 +49,17 @@ def _uuid_param(request, *names: str):
     return None
 
 
-class BookingListCreateApi(ListMixin, APIView):
+class CreateThrottledMixin:
+    """POSTs (creates) also count against the per-user booking rate (429)."""
+
+    def get_throttles(self):
+        throttles = super().get_throttles()
+        if self.request.method == "POST":
+            throttles.append(BookingCreateRateThrottle())
+        return throttles
+
+
+class BookingListCreateApi(CreateThrottledMixin, ListMixin, APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("space_id", OpenApiTypes.UUID),
@@ -91,7 +102,12 @@ class BookingListCreateApi(ListMixin, APIView):
             201: BookingOut,
             409: OpenApiResponse(
                 description="`booking-conflict`, with `conflicting_booking` and "
-                "`suggested_alternatives`"
+                "`suggested_alternatives`; `booking-limit` (the customer holds "
+                "the venue's limit of active bookings), with `limit` and `active`"
+            ),
+            429: OpenApiResponse(
+                description="`throttled`: too many creates; `Retry-After` says "
+                "when to try again"
             ),
             422: OpenApiResponse(
                 description="`idempotency-key-reused`: the key was used with "

@@ -41,6 +41,7 @@ from venueos.audit.actions import AuditAction
 from venueos.audit.services import Change, audit_record, snapshot
 from venueos.bookings.conflicts import BookingConflict
 from venueos.bookings.imports import RuleData
+from venueos.bookings.limits import customer_allowance
 from venueos.bookings.models import (
     ACTIVE_STATUSES,
     Booking,
@@ -368,6 +369,7 @@ def booking_series_create(
 
     @transaction.atomic(durable=True)
     def write() -> list[Booking]:
+        allowance = customer_allowance(actor=actor, owner=owner, venue=venue)
         lock_space_paths([(space.id, rules.ancestors[space.id])])
         candidates = [item for item in occurrences if not item.reason]
         for index, (space_id, begin, finish) in _conflicts(space, candidates).items():
@@ -384,6 +386,9 @@ def booking_series_create(
         accepted = [item for item in occurrences if not item.reason]
         if len(accepted) < len(occurrences) and (on_conflict == "fail" or not accepted):
             raise _refusal(occurrences)
+        if allowance is not None:
+            # All or nothing, as for conflicts: no silent partial series.
+            allowance.check(len(accepted))
         series.save(force_insert=True)
         bookings = [
             Booking(

@@ -7,7 +7,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from venueos.bookings import selectors
-from venueos.bookings.api import IDEMPOTENCY_HEADER, _space_for_booking
+from venueos.bookings.api import (
+    IDEMPOTENCY_HEADER,
+    CreateThrottledMixin,
+    _space_for_booking,
+)
 from venueos.bookings.serializers import (
     CancelIn,
     SeriesCreateIn,
@@ -26,7 +30,7 @@ from venueos.common.timeutils import parse_day
 TAGS = ["bookings"]
 
 
-class BookingSeriesCreateApi(APIView):
+class BookingSeriesCreateApi(CreateThrottledMixin, APIView):
     @extend_schema(
         request=SeriesCreateIn,
         parameters=[IDEMPOTENCY_HEADER],
@@ -38,7 +42,13 @@ class BookingSeriesCreateApi(APIView):
             ),
             409: OpenApiResponse(
                 description="`booking-conflict`: occurrences that collide, listed "
-                "with every other refused one in `occurrences`; nothing created"
+                "with every other refused one in `occurrences`; nothing created; "
+                "`booking-limit`: the occurrences would exceed the customer's "
+                "limit of active bookings at the venue"
+            ),
+            429: OpenApiResponse(
+                description="`throttled`: too many creates; `Retry-After` says "
+                "when to try again"
             ),
         },
         tags=TAGS,

@@ -33,6 +33,7 @@ from venueos.bookings.conflicts import (
     conflict_problem,
     refuse_known_conflicts,
 )
+from venueos.bookings.limits import customer_allowance
 from venueos.bookings.models import Booking, BookingStatus
 from venueos.bookings.rules import check_booking_rules, check_capacity
 from venueos.common.locking import (
@@ -120,7 +121,8 @@ def booking_create(
     owner_id: UUID | None = None,
 ) -> Booking:
     """Create a booking (pending if the space needs approval and the actor
-    does not manage the venue); 400 for a broken rule, 409 if the time is taken.
+    does not manage the venue); 400 for a broken rule, 409 if the time is
+    taken or the owner holds the venue's limit of bookings (`limits.py`).
 
     The booking is the actor's unless `owner` (or `owner_id`, as an API client
     names them) is someone else: then the actor must manage the venue.
@@ -156,6 +158,9 @@ def booking_create(
 
     @transaction.atomic(durable=True)
     def write() -> Booking:
+        allowance = customer_allowance(actor=actor, owner=owner, venue=space.venue)
+        if allowance is not None:
+            allowance.check(1)
         _lock_space_path(space.id, ancestors)
         booking.save(force_insert=True)
         if owner.pk == actor.pk:

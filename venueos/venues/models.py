@@ -24,6 +24,10 @@ MAX_BUFFER_MINUTES = 240
 # of opening hours, and the closures still to come.
 MAX_OPENING_HOURS_ROWS = 100
 MAX_FUTURE_CLOSURES = 1000
+# How many active (pending or confirmed) bookings still to come one customer
+# may hold at a venue, unless the venue says otherwise (None: no limit).
+DEFAULT_CUSTOMER_BOOKING_LIMIT = 20
+MAX_CUSTOMER_BOOKING_LIMIT = 10_000
 
 
 class Venue(models.Model):
@@ -41,6 +45,11 @@ class Venue(models.Model):
     min_duration_minutes = models.PositiveSmallIntegerField(default=15)
     max_duration_minutes = models.PositiveSmallIntegerField(default=8 * 60)
     booking_horizon_days = models.PositiveSmallIntegerField(default=365)
+    # Active bookings still to come per customer (bookings/limits.py); null:
+    # no limit. The venue's managers are not held to it.
+    max_active_bookings_per_customer = models.PositiveIntegerField(
+        null=True, blank=True, default=DEFAULT_CUSTOMER_BOOKING_LIMIT
+    )
     settings = models.JSONField(default=dict, blank=True)
     archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -70,6 +79,14 @@ class Venue(models.Model):
                     booking_horizon_days__gte=1, booking_horizon_days__lte=3650
                 ),
                 name="venue_booking_horizon_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_active_bookings_per_customer__isnull=True)
+                | Q(
+                    max_active_bookings_per_customer__gte=1,
+                    max_active_bookings_per_customer__lte=MAX_CUSTOMER_BOOKING_LIMIT,
+                ),
+                name="venue_customer_booking_limit_range",
             ),
         ]
 

@@ -1,7 +1,13 @@
 from rest_framework import serializers
 
 from venueos.common.timeutils import AwareDateTimeField, format_hhmm, parse_hhmm
-from venueos.venues.models import MAX_BUFFER_MINUTES, Closure, Space, Venue
+from venueos.venues.models import (
+    MAX_BUFFER_MINUTES,
+    MAX_CUSTOMER_BOOKING_LIMIT,
+    Closure,
+    Space,
+    Venue,
+)
 
 
 class VenueIn(serializers.Serializer):
@@ -27,6 +33,15 @@ class VenueIn(serializers.Serializer):
     )
     booking_horizon_days = serializers.IntegerField(
         min_value=1, max_value=3650, required=False
+    )
+    max_active_bookings_per_customer = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_CUSTOMER_BOOKING_LIMIT,
+        required=False,
+        allow_null=True,
+        help_text="Active (pending or confirmed) bookings still to come one "
+        "customer may hold here (default 20; null: no limit; the venue's "
+        "managers are exempt)",
     )
     settings = serializers.DictField(required=False)
 
@@ -60,6 +75,7 @@ class VenueOut(serializers.ModelSerializer):
             "min_duration_minutes",
             "max_duration_minutes",
             "booking_horizon_days",
+            "max_active_bookings_per_customer",
             "settings",
             "archived_at",
             "created_at",

@@ -28,6 +28,7 @@ from venueos.venues.addresses import clean_address
 from venueos.venues.models import (
     MAX_BOOKING_MINUTES,
     MAX_BUFFER_MINUTES,
+    MAX_CUSTOMER_BOOKING_LIMIT,
     MAX_FUTURE_CLOSURES,
     MAX_OPENING_HOURS_ROWS,
     Closure,
@@ -47,8 +48,11 @@ VENUE_FIELDS = [
     "min_duration_minutes",
     "max_duration_minutes",
     "booking_horizon_days",
+    "max_active_bookings_per_customer",
     "settings",
 ]
+# Fields where an explicit null means something (no limit), not "the default".
+NULLABLE_VENUE_FIELDS = {"max_active_bookings_per_customer"}
 SPACE_FIELDS = [
     "name",
     "capacity",
@@ -86,6 +90,17 @@ def _validate_policy(values: dict[str, Any]) -> None:
     if values["max_duration_minutes"] > MAX_BOOKING_MINUTES:
         raise InvalidInput.field(
             "max_duration_minutes", "A booking lasts at most 24 hours (1440)."
+        )
+    limit = values.get("max_active_bookings_per_customer")
+    if limit is not None and (
+        isinstance(limit, bool)
+        or not isinstance(limit, int)
+        or not 1 <= limit <= MAX_CUSTOMER_BOOKING_LIMIT
+    ):
+        raise InvalidInput.field(
+            "max_active_bookings_per_customer",
+            "Active bookings still to come per customer: a whole number from 1 "
+            f"to {MAX_CUSTOMER_BOOKING_LIMIT:,}, or null for no limit.",
         )
     _validate_settings(values.get("settings") or {})
 
@@ -151,7 +166,12 @@ def venue_create(
         values["max_duration_minutes"] = 480
     _validate_policy(values)
     venue = Venue(
-        organization=organization, **{k: v for k, v in values.items() if v is not None}
+        organization=organization,
+        **{
+            k: v
+            for k, v in values.items()
+            if v is not None or k in NULLABLE_VENUE_FIELDS
+        },
     )
     if Venue.objects.filter(organization=organization, slug=venue.slug).exists():
         raise _slug_taken(venue.slug)

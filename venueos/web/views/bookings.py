@@ -30,6 +30,7 @@ from venueos.bookings.services import (
 from venueos.common.api import parse_uuid
 from venueos.common.permissions import require_signed_in
 from venueos.common.problems import InvalidInput, Problem
+from venueos.common.throttling import BookingCreateRateThrottle
 from venueos.common.timeutils import local_wall_time, parse_aware
 from venueos.venues.selectors import space_get, venue_spaces, venues_by_id
 from venueos.web.forms import BookingForm, CancelForm
@@ -174,6 +175,13 @@ def _conflict_page(request, *, problem, form, space, start, end, action_url):
     return render(request, "web/bookings/conflict.html", context, status=409)
 
 
+def _throttled(request) -> Problem | None:
+    """The API's per-user limit on booking creates, shared with the site."""
+    if BookingCreateRateThrottle().allow_request(request, None):
+        return None
+    return Problem(status=429, slug="throttled", title="Too many requests")
+
+
 @shows_problems
 def booking_new(request):
     user = require_signed_in(request.user)
@@ -181,6 +189,14 @@ def booking_new(request):
         form = BookingForm(request.POST)
         valid = form.is_valid()
         space = space_get(_space_id(form.cleaned_data.get("space")), user=user)
+        if valid and (problem := _throttled(request)):
+            add_problem_to_form(form, problem)
+            return render(
+                request,
+                "web/bookings/form.html",
+                {"form": form, "space": space, "venue": space.venue},
+                status=429,
+            )
         if not valid:
             return render(
                 request,

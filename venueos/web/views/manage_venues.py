@@ -58,6 +58,7 @@ POLICY_FIELDS = [
     "min_duration_minutes",
     "max_duration_minutes",
     "booking_horizon_days",
+    "max_active_bookings_per_customer",
 ]
 # The services' field names -> the forms' (where they differ).
 SPACE_FIELDS = {"parent_id": "parent"}
