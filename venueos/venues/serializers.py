@@ -34,6 +34,7 @@ class VenueIn(serializers.Serializer):
     booking_horizon_days = serializers.IntegerField(
         min_value=1, max_value=3650, required=False
     )
+    settings = serializers.DictField(required=False)
     max_active_bookings_per_customer = serializers.IntegerField(
         min_value=1,
         max_value=MAX_CUSTOMER_BOOKING_LIMIT,
@@ -43,7 +44,6 @@ class VenueIn(serializers.Serializer):
         "customer may hold here (default 20; null: no limit; the venue's "
         "managers are exempt)",
     )
-    settings = serializers.DictField(required=False)
 
 
 class VenuePatchIn(VenueIn):
