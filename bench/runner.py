@@ -93,7 +93,13 @@ def analyze(db_url: str) -> None:
 
 
 def start_server(args, env, port, log_path: Path):
-    env = dict(env, VENUEOS_MAX_CONCURRENCY=str(args.concurrency))
+    env = dict(
+        env,
+        VENUEOS_MAX_CONCURRENCY=str(args.concurrency),
+        # Each bench customer creates far more than 60 bookings a minute: the
+        # per-user create rate is off unless the caller sets one.
+        VENUEOS_THROTTLE_BOOKINGS=env.get("VENUEOS_THROTTLE_BOOKINGS", ""),
+    )
     log_file = open(log_path, "w")  # noqa: SIM115 (lives as long as the server)
     proc = subprocess.Popen(
         [

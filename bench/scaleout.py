@@ -289,6 +289,8 @@ def main(argv=None) -> int:
         VENUEOS_OWNER_DATABASE_URL=db.owner_url,
         VENUEOS_HOME=str(work / "home"),
         VENUEOS_SERVER_LOG_LEVEL="warning",
+        # The storm sends --storm creates with one token at once.
+        VENUEOS_THROTTLE_BOOKINGS="",
     )
     env.pop("VENUEOS_SMTP_URL", None)
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)

@@ -188,6 +188,13 @@ def _owners_series(world: World) -> BookingSeries:
     return series
 
 
+def _archived_space(world: World) -> Space:
+    venue = make_venue(world.organization)
+    space = make_space(venue)
+    Venue.objects.filter(pk=venue.pk).update(archived_at="2030-01-01T00:00:00Z")
+    return space
+
+
 def _event_body(world: World) -> dict:
     start = at(DAY + timedelta(days=5), "18:00")
     return {
@@ -300,6 +307,22 @@ ENDPOINTS: dict[str, Endpoint] = {
         _managers(204),
         403,
     ),
+    # A space of an archived venue is its managers' to see: 404 for others,
+    # as on GET (tests/security/test_existence_oracle.py).
+    "PATCH /spaces/{id}/ of an archived venue": Endpoint(
+        "patch",
+        lambda w: f"/api/v1/spaces/{_archived_space(w).id}/",
+        lambda w: {"name": "Renamed Space", "capacity": 7},
+        _managers(200),
+        404,
+    ),
+    "DELETE /spaces/{id}/ of an archived venue": Endpoint(
+        "delete",
+        lambda w: f"/api/v1/spaces/{_archived_space(w).id}/",
+        lambda w: None,
+        _managers(204),
+        404,
+    ),
     "PUT /venues/{id}/opening-hours/": Endpoint(
         "put",
         lambda w: f"/api/v1/venues/{w.venue.id}/opening-hours/",
@@ -322,8 +345,10 @@ ENDPOINTS: dict[str, Endpoint] = {
         "delete",
         lambda w: f"/api/v1/closures/{w.closure.id}/",
         lambda w: None,
+        # Only the venue's managers see closures: for anyone else one is as
+        # missing as an unknown id (tests/security/test_existence_oracle.py).
         _managers(204),
-        403,
+        404,
     ),
     # bookings
     "POST /bookings/": Endpoint(

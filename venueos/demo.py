@@ -183,6 +183,7 @@ def _berlin(organization: Organization, admin: User) -> Venue:
             christmas_eve.replace(day=27), time(0, 0), tzinfo=zone
         ),
         reason="Christmas holidays",
+        reason_public=True,
     )
     return venue
 

@@ -244,6 +244,9 @@ REST_FRAMEWORK = {
         "anon": os.environ.get("VENUEOS_THROTTLE_ANON"),
         "user": os.environ.get("VENUEOS_THROTTLE_USER"),
         "login": os.environ.get("VENUEOS_THROTTLE_LOGIN", "30/minute"),
+        # Booking creates per user (throttling.BookingCreateRateThrottle);
+        # empty turns it off. Load tests raise it (bench/runner.py).
+        "bookings": os.environ.get("VENUEOS_THROTTLE_BOOKINGS", "60/minute"),
     },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }

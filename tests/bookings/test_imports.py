@@ -114,9 +114,11 @@ def test_a_rule_breaking_row_is_the_create_problem_and_stores_nothing(
         end_time=at(DAY, "17:00"),
         reason="maintenance",
     )
+    # The same viewer both times: a closure's reason is told to managers only.
     with pytest.raises(BookingRuleViolation) as created:
         booking_create(
-            actor=alice,
+            actor=manager,
+            owner=alice,
             space=tree["a"],
             start_time=at(DAY, start),
             end_time=at(DAY, end),

@@ -33,7 +33,12 @@ from tests.notifications.conftest import (
 from venueos.accounts.models import Role
 from venueos.audit.actions import AuditAction
 from venueos.audit.services import audit_record
-from venueos.bookings.services import booking_cancel, booking_create, booking_decide
+from venueos.bookings.services import (
+    booking_cancel,
+    booking_create,
+    booking_decide,
+    booking_update,
+)
 from venueos.events.services import (
     event_transition,
     event_update,
@@ -315,3 +320,28 @@ def test_each_job_writes_a_log_line_with_its_outcome(inbox, venue_setup, caplog)
     assert "ended with status: Success" in ended.getMessage()
     assert set(ended.job) >= {"id", "task_name", "attempts"}
     assert ended.duration >= 0
+
+
+def test_a_customers_move_of_an_approved_booking_asks_for_approval_again(
+    inbox, venue_setup
+):
+    manager, venue, room, hall = venue_setup
+    customer = make_user()
+    booking = booking_decide(
+        actor=manager, booking=_book(customer, hall, hour=9), approve=True
+    )
+    run_jobs()
+    inbox.messages.clear()
+
+    booking_update(
+        actor=customer,
+        booking=booking,
+        start_time=booking.start_time + timedelta(hours=3),
+        end_time=booking.end_time + timedelta(hours=3),
+    )
+    run_jobs()
+
+    [(recipients, message)] = inbox.messages
+    assert recipients == [customer.email]
+    assert message["Subject"] == "Booking change awaits approval: Team meeting"
+    assert "pending again" in message.get_body(("plain",)).get_content()

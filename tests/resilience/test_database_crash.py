@@ -126,6 +126,9 @@ def _setup(base: str, rooms: int) -> tuple[list[str], list[str]]:
                 "max_capacity": 100,
                 "organization_id": org["id"],
                 "booking_horizon_days": 3650,
+                # Each client books several a second, far past the default
+                # per-customer limit: this test is about durability.
+                "max_active_bookings_per_customer": None,
             },
             headers=headers,
         )
@@ -286,6 +289,8 @@ def test_bookings_survive_a_postgresql_crash_under_load(tmp_path):
             database.url,
             workers=2,
             VENUEOS_THROTTLE_LOGIN="1000/minute",
+            # 4 creates a second per client: the per-user rate is off here.
+            VENUEOS_THROTTLE_BOOKINGS="",
             VENUEOS_LOG_LEVEL="ERROR",
         ) as base:
             space_ids, tokens = _setup(base, CLIENTS)

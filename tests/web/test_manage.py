@@ -156,15 +156,17 @@ def test_a_manager_of_another_organization_is_refused_the_venue_and_event(
 ):
     signed_in(client, make_user(Role.MANAGER, organization=make_organization()))
     venue = site["venue"].id
-    for url in [
-        f"/manage/venues/{venue}/",
-        f"/manage/venues/{venue}/hours/",
-        f"/manage/events/{event.id}/",
-        f"/manage/events/{event.id}/registrations.csv",
-    ]:
+    for url in [f"/manage/venues/{venue}/", f"/manage/venues/{venue}/hours/"]:
         response = client.get(url)
         assert response.status_code == 403, url
         assert "Your account is not allowed to do that." in response.content.decode()
+    # A draft is its managers' only: to others as missing as an unknown id.
+    assert event.status == "draft"
+    for url in [
+        f"/manage/events/{event.id}/",
+        f"/manage/events/{event.id}/registrations.csv",
+    ]:
+        assert client.get(url).status_code == 404, url
     assert client.get("/manage/organizations/").status_code == 403
     dashboard = client.get("/manage/").content.decode()
     assert "Board meeting" not in dashboard

@@ -18,8 +18,9 @@ from venueos.bookings.serializers import (
 from venueos.common.api import ListMixin, idempotent_post, parse, parse_uuid
 from venueos.common.permissions import require_signed_in
 from venueos.common.problems import InvalidInput
+from venueos.common.throttling import BookingCreateRateThrottle
 from venueos.common.timeutils import parse_aware, parse_day
-from venueos.venues.layout import venue_layout
+from venueos.venues.layout import visible_space
 
 TAGS = ["bookings"]
 IDEMPOTENCY_HEADER = OpenApiParameter(
@@ -31,10 +32,11 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 )
 
 
-def _space_for_booking(space_id):
-    # From the venue's cached layout: a booking write reads it anyway.
-    layout = venue_layout(space_id=space_id)
-    space = layout.spaces.get(space_id) if layout else None
+def _space_for_booking(space_id, user):
+    """The space named in a booking body, from the venue's cached layout (a
+    booking write reads it anyway); one the caller may not see (of an
+    archived venue they do not manage) is as unknown as a missing one."""
+    space = visible_space(space_id, user=user)
     if space is None:
         raise InvalidInput.field("space_id", "No such space.", slug="unknown-space")
     return space
@@ -48,7 +50,17 @@ def _uuid_param(request, *names: str):
     return None
 
 
-class BookingListCreateApi(ListMixin, APIView):
+class CreateThrottledMixin:
+    """POSTs (creates) also count against the per-user booking rate (429)."""
+
+    def get_throttles(self):
+        throttles = super().get_throttles()
+        if self.request.method == "POST":
+            throttles.append(BookingCreateRateThrottle())
+        return throttles
+
+
+class BookingListCreateApi(CreateThrottledMixin, ListMixin, APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("space_id", OpenApiTypes.UUID),
@@ -91,7 +103,12 @@ class BookingListCreateApi(ListMixin, APIView):
             201: BookingOut,
             409: OpenApiResponse(
                 description="`booking-conflict`, with `conflicting_booking` and "
-                "`suggested_alternatives`"
+                "`suggested_alternatives`; `booking-limit` (the customer holds "
+                "the venue's limit of active bookings), with `limit` and `active`"
+            ),
+            429: OpenApiResponse(
+                description="`throttled`: too many creates; `Retry-After` says "
+                "when to try again"
             ),
             422: OpenApiResponse(
                 description="`idempotency-key-reused`: the key was used with "
@@ -112,7 +129,7 @@ class BookingListCreateApi(ListMixin, APIView):
 
     def _create(self, user, data) -> Response:
         values = dict(parse(BookingCreateIn, data))
-        space = _space_for_booking(values.pop("space_id"))
+        space = _space_for_booking(values.pop("space_id"), user)
         booking = services.booking_create(
             actor=user, space=space, owner_id=values.pop("user_id", None), **values
         )
@@ -131,7 +148,7 @@ class BookingDetailApi(APIView):
         booking = selectors.booking_get_for(user, booking_id)
         changes = dict(parse(BookingPatchIn, request.data))
         if "space_id" in changes:
-            changes["space"] = _space_for_booking(changes.pop("space_id"))
+            changes["space"] = _space_for_booking(changes.pop("space_id"), user)
         booking = services.booking_update(actor=user, booking=booking, **changes)
         return Response(booking_json(booking))
 

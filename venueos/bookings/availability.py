@@ -68,6 +68,10 @@ from venueos.venues.models import Closure, OpeningHours, Space, Venue
 from venueos.venues.selectors import data_version
 
 MAX_WINDOW = timedelta(days=31)
+# One search answers for at most this many spaces and free intervals; beyond
+# that it is refused (400) before the answer is built, with a hint to narrow it.
+MAX_SEARCH_SPACES = 200
+MAX_SLOTS = 10_000
 # next_available: the first fetch reaches this far past the window, then chunks grow.
 _FIRST_READ = timedelta(days=1)
 _LOOKAHEAD = timedelta(days=7)
@@ -373,12 +377,18 @@ def space_availability(
     duration_minutes: int | None = None,
     now: datetime | None = None,
     layout: VenueLayout | None = None,
+    max_slots: int | None = None,
 ) -> list[SpaceAvailability]:
     """Maximal bookable free intervals of each space inside [start, end).
 
     `duration_minutes` defaults to each venue's slot size and is never less
     than the venue's minimum duration. `next_available` is the first grid start
     at or after max(start, now) where the duration fits, up to the horizon.
+
+    With `max_slots`, more free intervals than that in all are a 400
+    (`too-many-slots`): refused from the opening hours alone, before anything
+    is built, when they already give more (each open interval of each space
+    is at least one free interval, less what is busy), else once counted.
     """
     now = now or utc_now()
     spaces = list(spaces)
@@ -404,6 +414,15 @@ def space_availability(
     # one read further, a week and then longer chunks at a time.
     low = earliest
     high = min(max(end, earliest + _FIRST_READ), latest_possible)
+    if max_slots is not None:
+        # The opening hours are read once per venue and cached for the pass
+        # below, so this estimate costs nothing when the search goes ahead.
+        estimate = sum(
+            _intervals_in(snapshot.open_time(space.venue_id, low, high), start, end)
+            for space in searching
+        )
+        if estimate > max_slots:
+            raise _too_many_slots(estimate, max_slots)
     chunks = iter((_LOOKAHEAD, *_NEXT_CHUNKS))
     first_pass = True
     while searching and low < high:
@@ -429,7 +448,26 @@ def space_availability(
             break
         longest = max(durations[space.id] for space in searching)
         low, high = max(earliest, high - longest), min(high + step, latest_possible)
+    if max_slots is not None:
+        # Bookings split open intervals: the estimate is not a bound.
+        total = sum(len(result.available_slots) for result in results.values())
+        if total > max_slots:
+            raise _too_many_slots(total, max_slots)
     return [results[space.id] for space in spaces]
+
+
+def _intervals_in(intervals: list[Interval], low: datetime, high: datetime) -> int:
+    return sum(1 for start, end in intervals if start < high and end > low)
+
+
+def _too_many_slots(count: int, limit: int) -> InvalidInput:
+    return InvalidInput.field(
+        "end_time",
+        f"This search would list about {count:,} free intervals, more than "
+        f"{limit:,}. Narrow it: a shorter window (end_time), one space "
+        "(space_id), or fewer spaces (min_capacity, features).",
+        slug="too-many-slots",
+    )
 
 
 def _invalid(field: str, message: str, slug: str) -> InvalidInput:
@@ -470,7 +508,10 @@ def availability_search(
     """Free time of one space (`space_id`) or of a venue's bookable spaces:
     a list of `SpaceAvailability`, or what `render` makes of it.
 
-    The window is at most 31 days; `duration_minutes` (default: the slot size)
+    The window is at most 31 days, a venue's search covers at most
+    `MAX_SEARCH_SPACES` spaces and the answer at most `MAX_SLOTS` free
+    intervals (400 `too-many-spaces`, `too-many-slots`, each saying how to
+    narrow the search); `duration_minutes` (default: the slot size)
     is a multiple of the venue's slot and at most its maximum duration. Ids
     that name nothing, a space of an archived venue or an archived venue are
     400s (`unknown-space`, `unknown-venue`): the search exists, its input is
@@ -554,6 +595,13 @@ def _search(
             raise _invalid("venue_id", "No such venue.", "unknown-venue")
         duration = _search_duration(layout.venue, duration_minutes)
         found = layout.bookable_spaces(min_capacity=min_capacity, features=features)
+        if len(found) > MAX_SEARCH_SPACES:
+            raise _invalid(
+                "venue_id",
+                f"More than {MAX_SEARCH_SPACES} spaces of this venue match. Narrow "
+                "the search: min_capacity, features, or one space (space_id).",
+                "too-many-spaces",
+            )
     results = space_availability(
         spaces=found,
         start=start,
@@ -561,5 +609,6 @@ def _search(
         duration_minutes=duration,
         now=now,
         layout=layout,
+        max_slots=MAX_SLOTS,
     )
     return render(results) if render else results

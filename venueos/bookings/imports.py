@@ -123,6 +123,7 @@ class RuleData:
         end: datetime,
         attendee_count: int,
         now: datetime,
+        reveal_closure_reasons: bool = False,
     ) -> None:
         """`check_booking_rules` from the pre-fetched data: the same 400s."""
         venue = self.venues[space.venue_id]
@@ -136,6 +137,7 @@ class RuleData:
             now=now,
             opening_hours=self.hours[venue.id],
             closures=self.closures[venue.id],
+            reveal_closure_reasons=reveal_closure_reasons,
         )
 
 
@@ -159,6 +161,8 @@ def _check_batch(
                 end=row.end_time,
                 attendee_count=row.attendee_count,
                 now=now,
+                # Only the venues' managers import (checked above).
+                reveal_closure_reasons=True,
             )
         except BookingRuleViolation as exc:
             raise BookingRuleViolation(

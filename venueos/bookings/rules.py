@@ -77,6 +77,7 @@ def check_booking_rules(
     now: datetime,
     opening_hours: Sequence[OpeningHours] | None = None,
     closures: Sequence[Closure] | None = None,
+    reveal_closure_reasons: bool = False,
 ) -> None:
     """Raise the first broken rule as a 400 problem with its own type.
 
@@ -87,6 +88,10 @@ def check_booking_rules(
     query per booking: `opening_hours` (all the venue's rows) and `closures`
     (at least every closure of the venue overlapping [start, end); others are
     ignored). Left out, each is read from the database here.
+
+    A closure's reason is told only when it is public or
+    `reveal_closure_reasons` (the caller manages the venue): for anyone else
+    the time is closed, not why.
     """
     if venue.is_archived:
         raise _violation(
@@ -149,7 +154,8 @@ def check_booking_rules(
         ).filter(Q(space__isnull=True) | Q(space_id__in=space_lineage))
     closure = first_closure(closures, space_lineage, start, end)
     if closure is not None:
-        reason = f" ({closure.reason})" if closure.reason else ""
+        shown = closure.reason_public or reveal_closure_reasons
+        reason = f" ({closure.reason})" if closure.reason and shown else ""
         raise _violation(
             "in-closure",
             "start_time",

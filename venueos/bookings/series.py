@@ -41,6 +41,7 @@ from venueos.audit.actions import AuditAction
 from venueos.audit.services import Change, audit_record, snapshot
 from venueos.bookings.conflicts import BookingConflict
 from venueos.bookings.imports import RuleData
+from venueos.bookings.limits import customer_allowance
 from venueos.bookings.models import (
     ACTIVE_STATUSES,
     Booking,
@@ -336,6 +337,7 @@ def booking_series_create(
         max(item.end for item in occurrences),
     )
     now = timezone.now()
+    is_manager = manages_organization(actor, venue.organization_id)
     for occurrence in occurrences:
         if occurrence.reason:
             continue
@@ -346,11 +348,11 @@ def booking_series_create(
                 end=occurrence.end,
                 attendee_count=attendee_count,
                 now=now,
+                reveal_closure_reasons=is_manager,
             )
         except BookingRuleViolation as exc:
             occurrence.refuse(exc.slug, exc.detail)
     _refuse_self_overlaps(space, occurrences)
-    is_manager = manages_organization(actor, venue.organization_id)
     status = (
         BookingStatus.PENDING
         if space.requires_approval and not is_manager
@@ -368,6 +370,7 @@ def booking_series_create(
 
     @transaction.atomic(durable=True)
     def write() -> list[Booking]:
+        allowance = customer_allowance(actor=actor, owner=owner, venue=venue)
         lock_space_paths([(space.id, rules.ancestors[space.id])])
         candidates = [item for item in occurrences if not item.reason]
         for index, (space_id, begin, finish) in _conflicts(space, candidates).items():
@@ -384,6 +387,9 @@ def booking_series_create(
         accepted = [item for item in occurrences if not item.reason]
         if len(accepted) < len(occurrences) and (on_conflict == "fail" or not accepted):
             raise _refusal(occurrences)
+        if allowance is not None:
+            # All or nothing, as for conflicts: no silent partial series.
+            allowance.check(len(accepted))
         series.save(force_insert=True)
         bookings = [
             Booking(

@@ -7,7 +7,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from venueos.bookings import selectors
-from venueos.bookings.api import IDEMPOTENCY_HEADER, _space_for_booking
+from venueos.bookings.api import (
+    IDEMPOTENCY_HEADER,
+    CreateThrottledMixin,
+    _space_for_booking,
+)
 from venueos.bookings.serializers import (
     CancelIn,
     SeriesCreateIn,
@@ -26,7 +30,7 @@ from venueos.common.timeutils import parse_day
 TAGS = ["bookings"]
 
 
-class BookingSeriesCreateApi(APIView):
+class BookingSeriesCreateApi(CreateThrottledMixin, APIView):
     @extend_schema(
         request=SeriesCreateIn,
         parameters=[IDEMPOTENCY_HEADER],
@@ -38,7 +42,13 @@ class BookingSeriesCreateApi(APIView):
             ),
             409: OpenApiResponse(
                 description="`booking-conflict`: occurrences that collide, listed "
-                "with every other refused one in `occurrences`; nothing created"
+                "with every other refused one in `occurrences`; nothing created; "
+                "`booking-limit`: the occurrences would exceed the customer's "
+                "limit of active bookings at the venue"
+            ),
+            429: OpenApiResponse(
+                description="`throttled`: too many creates; `Retry-After` says "
+                "when to try again"
             ),
         },
         tags=TAGS,
@@ -55,7 +65,7 @@ class BookingSeriesCreateApi(APIView):
 
     def _create(self, user, data) -> Response:
         values = dict(parse(SeriesCreateIn, data))
-        space = _space_for_booking(values.pop("space_id"))
+        space = _space_for_booking(values.pop("space_id"), user)
         rule = values.pop("recurrence")
         recurrence = Recurrence(
             freq=rule["freq"],

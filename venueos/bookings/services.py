@@ -33,6 +33,7 @@ from venueos.bookings.conflicts import (
     conflict_problem,
     refuse_known_conflicts,
 )
+from venueos.bookings.limits import customer_allowance
 from venueos.bookings.models import Booking, BookingStatus
 from venueos.bookings.rules import check_booking_rules, check_capacity
 from venueos.common.locking import (
@@ -135,7 +136,8 @@ def booking_create(
     owner_id: UUID | None = None,
 ) -> Booking:
     """Create a booking (pending if the space needs approval and the actor
-    does not manage the venue); 400 for a broken rule, 409 if the time is taken.
+    does not manage the venue); 400 for a broken rule, 409 if the time is
+    taken or the owner holds the venue's limit of bookings (`limits.py`).
 
     The booking is the actor's unless `owner` (or `owner_id`, as an API client
     names them) is someone else: then the actor must manage the venue.
@@ -143,6 +145,7 @@ def booking_create(
     require_signed_in(actor)
     owner = _resolve_owner(actor=actor, space=space, owner=owner, owner_id=owner_id)
     ancestors, venue_rows = _venue_rows(space)
+    is_manager = manages_organization(actor, space.venue.organization_id)
     check_booking_rules(
         venue=space.venue,
         space=space,
@@ -152,10 +155,9 @@ def booking_create(
         attendee_count=attendee_count,
         now=timezone.now(),
         **venue_rows,
+        reveal_closure_reasons=is_manager,
     )
-    needs_approval = space.requires_approval and not manages_organization(
-        actor, space.venue.organization_id
-    )
+    needs_approval = space.requires_approval and not is_manager
     booking = Booking(
         venue_id=space.venue_id,
         space=space,
@@ -172,6 +174,9 @@ def booking_create(
 
     @transaction.atomic(durable=True)
     def write() -> Booking:
+        allowance = customer_allowance(actor=actor, owner=owner, venue=space.venue)
+        if allowance is not None:
+            allowance.check(1)
         _lock_space_path(space.id, ancestors)
         booking.save(force_insert=True)
         if owner.pk == actor.pk:
@@ -195,7 +200,11 @@ def _lock_booking(booking_id) -> Booking:
 
 
 def booking_update(*, actor: User, booking: Booking, **changes: Any) -> Booking:
-    """Edit or move a booking; a move is re-checked like a create (400/409)."""
+    """Edit or move a booking; a move is re-checked like a create (400/409).
+
+    In a space that requires approval, a new time, space or attendee count
+    puts the booking back to pending unless a manager of the venue makes it.
+    """
     _require_owner_or_manager(actor, booking, "change")
     space: Space = changes.pop("space", None) or booking.space
     start = changes.get("start_time", booking.start_time)
@@ -213,12 +222,16 @@ def booking_update(*, actor: User, booking: Booking, **changes: Any) -> Booking:
         raise InvalidInput.field(
             "space_id", "A booking can move only within its venue."
         )
+    is_manager = manages_organization(actor, space.venue.organization_id)
     if (
-        space.id != booking.space_id
-        and space.requires_approval
-        and not manages_organization(actor, space.venue.organization_id)
+        space.requires_approval
+        and (moved or attendee_count != booking.attendee_count)
+        and not is_manager
     ):
-        # Moving into a space that needs approval needs it like a new booking.
+        # What the venue approved was this time, space and head count: a
+        # change of any of them by anyone but its managers needs approval
+        # again, like a new booking (else approve 1 h for 2, then PATCH to
+        # 8 h for 300). Title and description changes keep the status.
         changes["status"] = BookingStatus.PENDING
     ancestors, venue_rows = _venue_rows(space)
     if moved:
@@ -231,6 +244,7 @@ def booking_update(*, actor: User, booking: Booking, **changes: Any) -> Booking:
             attendee_count=attendee_count,
             now=timezone.now(),
             **venue_rows,
+            reveal_closure_reasons=is_manager,
         )
     else:
         check_capacity(space, attendee_count)

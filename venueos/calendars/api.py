@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from venueos.calendars import ics, selectors, services
 from venueos.common.permissions import require_signed_in
 from venueos.common.problems import NotFound
-from venueos.venues.selectors import space_get, venue_get
+from venueos.venues.selectors import space_get
 
 TAGS = ["calendars"]
 ICS_CONTENT_TYPE = "text/calendar; charset=utf-8"
@@ -100,6 +100,5 @@ class SpaceBusyFeedApi(APIView):
         tags=TAGS,
     )
     def get(self, request, space_id):
-        space = space_get(space_id)
-        venue_get(space.venue_id, user=request.user)
+        space = space_get(space_id, user=request.user)
         return _ics(ics.busy_calendar(space, selectors.space_busy_blocks(space)))

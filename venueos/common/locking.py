@@ -5,7 +5,10 @@ order and never backwards, so two writers can queue but not deadlock:
 
 1. the row being changed, `SELECT ... FOR [NO KEY] UPDATE` (`lock_rows`): a
    booking; or an event, then its registrations;
-2. transaction-level advisory locks on spaces (`lock_space_paths`), all in
+2. the advisory lock of one customer at one venue (`lock_customer_at_venue`),
+   taken by creates that count the customer's bookings against the venue's
+   limit, so two creates of one customer count one after the other;
+3. transaction-level advisory locks on spaces (`lock_space_paths`), all in
    ascending key order: exclusive on each booked space, shared on its
    ancestors. Every writer that could break the booking exclusion constraint
    shares at least one of these locks in a conflicting mode, so conflicting
@@ -114,6 +117,22 @@ def lock_space_paths(paths: Iterable[tuple[UUID, Sequence[UUID]]]) -> None:
                 f"SELECT set_config('lock_timeout', %s, true), {calls}",
                 [lock_timeout(), *chunk],
             )
+
+
+def lock_customer_at_venue(venue_id: UUID, user_id: UUID) -> None:
+    """Exclusive, transaction-level, wait bounded. Keyed by two int4 (a key
+    space of its own: it never meets a space's one-bigint key); a collision
+    of two pairs only makes them queue."""
+    _require_transaction("lock_customer_at_venue")
+    key = (
+        int.from_bytes(venue_id.bytes[:4], "big", signed=True),
+        int.from_bytes(user_id.bytes[:4], "big", signed=True),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('lock_timeout', %s, true), pg_advisory_xact_lock(%s, %s)",
+            [lock_timeout(), *key],
+        )
 
 
 def sqlstate(exc: BaseException) -> str | None:

@@ -123,3 +123,12 @@ class UserRateThrottle(SharedRateThrottle):
         if request.user and request.user.is_authenticated:
             return f"user:{request.user.pk}"
         return super().ident(request)
+
+
+class BookingCreateRateThrottle(UserRateThrottle):
+    """Booking creates (single and series, API and site) per signed-in user:
+    `VENUEOS_THROTTLE_BOOKINGS`, 60 a minute unless set (empty: off). Even
+    under a venue's limit of active bookings, a script must not churn
+    create-cancel loops or flood the write path."""
+
+    scope = "bookings"

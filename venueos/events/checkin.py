@@ -118,9 +118,11 @@ def checkin_create(
     the attendee's name as `attendee_name`, for the screen at the gate."""
     require_manager_of(actor, event.organization_id)
     if gate is None and gate_id is not None:
-        gate = gate_find(gate_id)
+        gate = gate_find(gate_id, venue_id=event.venue_id)
         if gate is None:
-            raise InvalidInput.field("gate_id", "No such gate.", slug="invalid-gate")
+            raise InvalidInput.field(
+                "gate_id", "No such gate at this venue.", slug="invalid-gate"
+            )
     if gate is not None and gate.venue_id != event.venue_id:
         raise InvalidInput.field(
             "gate_id", "That gate belongs to another venue.", slug="invalid-gate"

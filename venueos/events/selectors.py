@@ -147,13 +147,17 @@ def events_managed_by(user) -> QuerySet:
 
 
 def event_get_managed(event_id, *, user) -> Event:
-    """An event for its managers' pages: 404 if missing, 403 for others."""
+    """An event for its managers' pages: 404 if missing or a draft the
+    caller may not see (as `event_get`), 403 for others."""
     event = (
         Event.objects.select_related("organization", "venue", "space")
         .filter(pk=event_id)
         .first()
     )
-    if event is None:
+    if event is None or (
+        event.status == EventStatus.DRAFT
+        and not manages_organization(user, event.organization_id)
+    ):
         raise NotFound("No such event.")
     require_manager_of(user, event.organization_id)
     return event

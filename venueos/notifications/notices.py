@@ -9,6 +9,7 @@ can recognise a message sent twice (at-least-once delivery, see tasks.py).
 | action code | notice | to |
 |---|---|---|
 | `booking.created`, `booking.created_on_behalf` | `booking_confirmed` or `booking_pending` | the booking's owner |
+| `booking.updated` back to `pending` (a change that needs approval again) | `booking_pending` | the owner |
 | `booking.confirmed` | `booking_approved` | the owner |
 | `booking.rejected` | `booking_rejected` | the owner |
 | `booking.admin_cancelled` | `booking_cancelled_by_manager` | the owner |
@@ -62,6 +63,8 @@ def notice_for(action: str, new_values: dict | None) -> Notice | None:
     if action in {"booking.created", "booking.created_on_behalf"}:
         pending = new_values.get("status") == "pending"
         return Notice("booking_pending" if pending else "booking_confirmed")
+    if action == "booking.updated" and new_values.get("status") == "pending":
+        return Notice("booking_pending")
     if action in BOOKING_NOTICES:
         return Notice(BOOKING_NOTICES[action])
     if action in REGISTRATION_NOTICES:
@@ -123,6 +126,8 @@ def _booking_context(entry: AuditEntry):
         "ends": _local(booking.end_time, zone),
         "timezone": booking.space.venue.timezone,
         "reason": (entry.new_values or {}).get("reason", ""),
+        # A change that needs the venue's approval again, not a new request.
+        "changed": entry.action == "booking.updated",
     }
     sequence = AuditEntry.objects.filter(
         entity_type="booking", entity_id=booking.pk, id__lte=entry.pk

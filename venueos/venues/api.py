@@ -56,6 +56,7 @@ class VenueDetailApi(APIView):
 
     @extend_schema(request=VenuePatchIn, responses={200: VenueOut}, tags=TAGS)
     def patch(self, request, venue_id):
+        require_signed_in(request.user)
         venue = selectors.venue_get(venue_id, user=request.user)
         data = parse(VenuePatchIn, request.data)
         venue = services.venue_update(venue=venue, actor=request.user, **data)
@@ -63,6 +64,7 @@ class VenueDetailApi(APIView):
 
     @extend_schema(responses={204: None}, tags=TAGS)
     def delete(self, request, venue_id):
+        require_signed_in(request.user)
         venue = selectors.venue_get(venue_id, user=request.user)
         services.venue_archive(venue=venue, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -101,20 +103,21 @@ class SpaceCreateApi(APIView):
 class SpaceDetailApi(APIView):
     @extend_schema(responses={200: SpaceOut}, tags=TAGS)
     def get(self, request, space_id):
-        space = selectors.space_get(space_id)
-        selectors.venue_get(space.venue_id, user=request.user)
+        space = selectors.space_get(space_id, user=request.user)
         return Response(SpaceOut(selectors.space_with_path(space)).data)
 
     @extend_schema(request=SpacePatchIn, responses={200: SpaceOut}, tags=TAGS)
     def patch(self, request, space_id):
-        space = selectors.space_get(space_id)
+        require_signed_in(request.user)
+        space = selectors.space_get(space_id, user=request.user)
         data = parse(SpacePatchIn, request.data)
         space = services.space_update(space=space, actor=request.user, **data)
         return Response(SpaceOut(selectors.space_with_path(space)).data)
 
     @extend_schema(responses={204: None}, tags=TAGS)
     def delete(self, request, space_id):
-        space = selectors.space_get(space_id)
+        require_signed_in(request.user)
+        space = selectors.space_get(space_id, user=request.user)
         services.space_delete(space=space, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -133,6 +136,7 @@ class OpeningHoursApi(APIView):
         tags=TAGS,
     )
     def put(self, request, venue_id):
+        require_signed_in(request.user)
         venue = selectors.venue_get(venue_id, user=request.user)
         if not isinstance(request.data, list):
             raise InvalidInput("Send a JSON list of {weekday, opens, closes} objects.")
@@ -157,6 +161,7 @@ class ClosureListCreateApi(ListMixin, APIView):
 
     @extend_schema(request=ClosureIn, responses={201: ClosureOut}, tags=TAGS)
     def post(self, request, venue_id):
+        require_signed_in(request.user)
         venue = selectors.venue_get(venue_id, user=request.user)
         data = parse(ClosureIn, request.data)
         closure = services.closure_create(venue=venue, actor=request.user, **data)
@@ -166,6 +171,7 @@ class ClosureListCreateApi(ListMixin, APIView):
 class ClosureDetailApi(APIView):
     @extend_schema(responses={204: None}, tags=TAGS)
     def delete(self, request, closure_id):
-        closure = selectors.closure_get(closure_id)
+        require_signed_in(request.user)
+        closure = selectors.closure_get(closure_id, user=request.user)
         services.closure_delete(closure=closure, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

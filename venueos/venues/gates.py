@@ -57,6 +57,7 @@ def gate_list(venue: Venue, *, user) -> QuerySet:
     return Gate.objects.filter(venue_id=venue.id).order_by("name", "id")
 
 
-def gate_find(gate_id) -> Gate | None:
-    """A gate by id, or None (callers check the venue and the permission)."""
-    return Gate.objects.filter(pk=gate_id).first()
+def gate_find(gate_id, *, venue_id) -> Gate | None:
+    """A gate of the venue by id, or None (also for another venue's gate, so
+    that an id tells nothing of venues the caller may not see)."""
+    return Gate.objects.filter(pk=gate_id, venue_id=venue_id).first()

@@ -17,6 +17,7 @@ from uuid import UUID
 
 from django.db import connection
 
+from venueos.common.permissions import manages_organization
 from venueos.common.readcache import VersionedCache
 from venueos.common.timeutils import utc_now
 from venueos.venues.models import Closure, OpeningHours, Space, Venue
@@ -125,3 +126,17 @@ def venue_layout(*, venue_id=None, space_id=None) -> VenueLayout | None:
         return _read(venue_id)
 
     return _LAYOUTS.get_or_compute(version, "layout", read)
+
+
+def visible_space(space_id, *, user) -> Space | None:
+    """The space from its venue's layout if `user` may see it, else None: as
+    `selectors.space_visible`, a space of an archived venue is its managers'
+    only."""
+    layout = venue_layout(space_id=space_id)
+    space = layout.spaces.get(space_id) if layout else None
+    if space is None or (
+        space.venue.is_archived
+        and not manages_organization(user, space.venue.organization_id)
+    ):
+        return None
+    return space

@@ -19,6 +19,15 @@ from venueos.accounts.models import Organization
 
 MAX_BOOKING_MINUTES = 24 * 60
 MAX_BUFFER_MINUTES = 240
+# Bounds on what one venue can make every availability search read and answer
+# (a week of 1-minute intervals was 5,040 rows and a 62 MB answer): a week
+# of opening hours, and the closures still to come.
+MAX_OPENING_HOURS_ROWS = 100
+MAX_FUTURE_CLOSURES = 1000
+# How many active (pending or confirmed) bookings still to come one customer
+# may hold at a venue, unless the venue says otherwise (None: no limit).
+DEFAULT_CUSTOMER_BOOKING_LIMIT = 20
+MAX_CUSTOMER_BOOKING_LIMIT = 10_000
 
 
 class Venue(models.Model):
@@ -36,6 +45,11 @@ class Venue(models.Model):
     min_duration_minutes = models.PositiveSmallIntegerField(default=15)
     max_duration_minutes = models.PositiveSmallIntegerField(default=8 * 60)
     booking_horizon_days = models.PositiveSmallIntegerField(default=365)
+    # Active bookings still to come per customer (bookings/limits.py); null:
+    # no limit. The venue's managers are not held to it.
+    max_active_bookings_per_customer = models.PositiveIntegerField(
+        null=True, blank=True, default=DEFAULT_CUSTOMER_BOOKING_LIMIT
+    )
     settings = models.JSONField(default=dict, blank=True)
     archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -65,6 +79,14 @@ class Venue(models.Model):
                     booking_horizon_days__gte=1, booking_horizon_days__lte=3650
                 ),
                 name="venue_booking_horizon_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_active_bookings_per_customer__isnull=True)
+                | Q(
+                    max_active_bookings_per_customer__gte=1,
+                    max_active_bookings_per_customer__lte=MAX_CUSTOMER_BOOKING_LIMIT,
+                ),
+                name="venue_customer_booking_limit_range",
             ),
         ]
 
@@ -166,6 +188,10 @@ class Closure(models.Model):
     start_time = models.DateTimeField()
     end_time = models.DateTimeField()
     reason = models.CharField(max_length=500, blank=True, default="")
+    # The reason is the venue's business ("tax audit", a tenant's name):
+    # customers and anonymous callers learn only that the time is closed,
+    # unless the managers mark the reason as public ("Public holiday").
+    reason_public = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -218,7 +244,7 @@ class DataVersion(models.Model):
     """Numbers that grow whenever something changes in a venue: `version` for
     anything a free-time answer depends on (the venue's policy, its spaces,
     hours and closures, and the claims of its bookings), `layout_version` for
-    the venue's own rows only (migrations venues 0006, bookings 0009).
+    the venue's own rows only (migrations venues 0008, bookings 0009).
 
     Written only by deferred triggers at COMMIT under the change log's
     commit-order lock, so a read that sees a number sees every change that

@@ -61,27 +61,44 @@ def space_find(space_id, *, venue_id=None, active_venue: bool = False) -> Space 
 
 
 def bookable_spaces(
-    venue: Venue, *, min_capacity: int | None = None, features=()
+    venue: Venue, *, min_capacity: int | None = None, features=(), limit=None
 ) -> list[Space]:
     """The venue's bookable spaces holding `min_capacity` with every feature,
-    by name; each shares the one `venue` object (no join per row)."""
+    by name (the first `limit`); each shares the one `venue` object (no join
+    per row)."""
     spaces = Space.objects.filter(venue=venue, is_bookable=True)
     if min_capacity:
         spaces = spaces.filter(capacity__gte=min_capacity)
     if features:
         spaces = spaces.filter(features__contains=list(features))
-    found = list(spaces.order_by("name", "id"))
+    found = list(spaces.order_by("name", "id")[:limit])
     for space in found:
         space.venue = venue
     return found
 
 
-def space_get(space_id) -> Space:
-    space = (
-        Space.objects.select_related("venue", "venue__organization")
-        .filter(pk=space_id)
-        .first()
+def space_visible(space_id, *, user, venue_id=None) -> Space | None:
+    """The space with its venue if `user` may see it, else None: like its
+    venue (`venue_get`), a space of an archived venue is its managers' only.
+    With `venue_id`, only a space of that venue."""
+    spaces = Space.objects.select_related("venue", "venue__organization").filter(
+        pk=space_id
     )
+    if venue_id is not None:
+        spaces = spaces.filter(venue_id=venue_id)
+    space = spaces.first()
+    if space is None or (
+        space.venue.is_archived
+        and not manages_organization(user, space.venue.organization_id)
+    ):
+        return None
+    return space
+
+
+def space_get(space_id, *, user, venue_id=None) -> Space:
+    """`space_visible`, or 404: a space the caller may not see answers like
+    one that does not exist, whatever they meant to do with it."""
+    space = space_visible(space_id, user=user, venue_id=venue_id)
     if space is None:
         raise NotFound("No such space.")
     return space
@@ -154,9 +171,15 @@ def closure_list(venue: Venue, *, user) -> QuerySet:
     return Closure.objects.filter(venue_id=venue.id).order_by("start_time", "id")
 
 
-def closure_get(closure_id) -> Closure:
-    closure = Closure.objects.select_related("venue").filter(pk=closure_id).first()
-    if closure is None:
+def closure_get(closure_id, *, user, venue_id=None) -> Closure:
+    """A closure for its venue's managers (only they list closures); 404 for
+    anyone else, as for one that does not exist. With `venue_id`, only a
+    closure of that venue."""
+    closures = Closure.objects.select_related("venue").filter(pk=closure_id)
+    if venue_id is not None:
+        closures = closures.filter(venue_id=venue_id)
+    closure = closures.first()
+    if closure is None or not manages_organization(user, closure.venue.organization_id):
         raise NotFound("No such closure.")
     return closure
 
@@ -190,10 +213,13 @@ def venues_managed_by(user) -> QuerySet:
 
 
 def venue_get_managed(venue_id, *, user) -> Venue:
-    """A venue for its managers' pages: 404 if it does not exist, 403 for
-    anyone who does not manage it."""
+    """A venue for its managers' pages: 404 if it does not exist or is an
+    archived venue the caller may not see, 403 for anyone else who does not
+    manage it."""
     venue = Venue.objects.select_related("organization").filter(pk=venue_id).first()
-    if venue is None:
+    if venue is None or (
+        venue.is_archived and not manages_organization(user, venue.organization_id)
+    ):
         raise NotFound("No such venue.")
     require_manager_of(user, venue.organization_id)
     return venue

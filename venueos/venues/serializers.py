@@ -1,7 +1,13 @@
 from rest_framework import serializers
 
 from venueos.common.timeutils import AwareDateTimeField, format_hhmm, parse_hhmm
-from venueos.venues.models import MAX_BUFFER_MINUTES, Closure, Space, Venue
+from venueos.venues.models import (
+    MAX_BUFFER_MINUTES,
+    MAX_CUSTOMER_BOOKING_LIMIT,
+    Closure,
+    Space,
+    Venue,
+)
 
 
 class VenueIn(serializers.Serializer):
@@ -29,6 +35,15 @@ class VenueIn(serializers.Serializer):
         min_value=1, max_value=3650, required=False
     )
     settings = serializers.DictField(required=False)
+    max_active_bookings_per_customer = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_CUSTOMER_BOOKING_LIMIT,
+        required=False,
+        allow_null=True,
+        help_text="Active (pending or confirmed) bookings still to come one "
+        "customer may hold here (default 20; null: no limit; the venue's "
+        "managers are exempt)",
+    )
 
 
 class VenuePatchIn(VenueIn):
@@ -60,6 +75,7 @@ class VenueOut(serializers.ModelSerializer):
             "min_duration_minutes",
             "max_duration_minutes",
             "booking_horizon_days",
+            "max_active_bookings_per_customer",
             "settings",
             "archived_at",
             "created_at",
@@ -187,6 +203,11 @@ class ClosureIn(serializers.Serializer):
     reason = serializers.CharField(
         max_length=500, required=False, allow_blank=True, default=""
     )
+    reason_public = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Tell customers the reason (else only that the time is closed)",
+    )
     space_id = serializers.UUIDField(required=False, allow_null=True)
 
 
@@ -198,7 +219,15 @@ class ClosureOut(serializers.ModelSerializer):
 
     class Meta:
         model = Closure
-        fields = ["id", "venue_id", "space_id", "start_time", "end_time", "reason"]
+        fields = [
+            "id",
+            "venue_id",
+            "space_id",
+            "start_time",
+            "end_time",
+            "reason",
+            "reason_public",
+        ]
 
 
 class GateIn(serializers.Serializer):

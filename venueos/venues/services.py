@@ -28,6 +28,9 @@ from venueos.venues.addresses import clean_address
 from venueos.venues.models import (
     MAX_BOOKING_MINUTES,
     MAX_BUFFER_MINUTES,
+    MAX_CUSTOMER_BOOKING_LIMIT,
+    MAX_FUTURE_CLOSURES,
+    MAX_OPENING_HOURS_ROWS,
     Closure,
     OpeningHours,
     Space,
@@ -45,8 +48,11 @@ VENUE_FIELDS = [
     "min_duration_minutes",
     "max_duration_minutes",
     "booking_horizon_days",
+    "max_active_bookings_per_customer",
     "settings",
 ]
+# Fields where an explicit null means something (no limit), not "the default".
+NULLABLE_VENUE_FIELDS = {"max_active_bookings_per_customer"}
 SPACE_FIELDS = [
     "name",
     "capacity",
@@ -84,6 +90,17 @@ def _validate_policy(values: dict[str, Any]) -> None:
     if values["max_duration_minutes"] > MAX_BOOKING_MINUTES:
         raise InvalidInput.field(
             "max_duration_minutes", "A booking lasts at most 24 hours (1440)."
+        )
+    limit = values.get("max_active_bookings_per_customer")
+    if limit is not None and (
+        isinstance(limit, bool)
+        or not isinstance(limit, int)
+        or not 1 <= limit <= MAX_CUSTOMER_BOOKING_LIMIT
+    ):
+        raise InvalidInput.field(
+            "max_active_bookings_per_customer",
+            "Active bookings still to come per customer: a whole number from 1 "
+            f"to {MAX_CUSTOMER_BOOKING_LIMIT:,}, or null for no limit.",
         )
     _validate_settings(values.get("settings") or {})
 
@@ -149,7 +166,12 @@ def venue_create(
         values["max_duration_minutes"] = 480
     _validate_policy(values)
     venue = Venue(
-        organization=organization, **{k: v for k, v in values.items() if v is not None}
+        organization=organization,
+        **{
+            k: v
+            for k, v in values.items()
+            if v is not None or k in NULLABLE_VENUE_FIELDS
+        },
     )
     if Venue.objects.filter(organization=organization, slug=venue.slug).exists():
         raise _slug_taken(venue.slug)
@@ -211,10 +233,14 @@ def venue_archive(*, venue: Venue, actor: User) -> Venue:
     return venue
 
 
-def _space_by_id(space_id, *, field: str, slug: str | None = None) -> Space:
-    space = space_find(space_id)
+def _parent_by_id(space_id, *, venue: Venue) -> Space:
+    """A parent named by id lies in the venue: another venue's space is as
+    unknown as a missing one (an id must not tell of venues one cannot see)."""
+    space = space_find(space_id, venue_id=venue.id)
     if space is None:
-        raise InvalidInput.field(field, "No such space.", slug=slug)
+        raise InvalidInput.field(
+            "parent_id", "No such space in this venue.", slug="invalid-parent"
+        )
     return space
 
 
@@ -286,7 +312,7 @@ def space_create(
     """A space of the venue, under `parent` (or `parent_id`), by its managers."""
     require_manager_of(actor, venue.organization_id)
     if parent is None and parent_id is not None:
-        parent = _space_by_id(parent_id, field="parent_id", slug="invalid-parent")
+        parent = _parent_by_id(parent_id, venue=venue)
     _check_parent(venue=venue, parent=parent, space=None)
     _check_buffers(
         {
@@ -338,7 +364,7 @@ def space_update(
     require_manager_of(actor, space.venue.organization_id)
     if parent is _MISSING and parent_id is not _MISSING:
         parent = (
-            _space_by_id(parent_id, field="parent_id", slug="invalid-parent")
+            _parent_by_id(parent_id, venue=space.venue)
             if parent_id is not None
             else None
         )
@@ -394,6 +420,14 @@ def opening_hours_replace(
 ) -> list[OpeningHours]:
     """Replace the weekly rules: (weekday, opens_minute, closes_minute) tuples."""
     require_manager_of(actor, venue.organization_id)
+    if len(intervals) > MAX_OPENING_HOURS_ROWS:
+        raise InvalidInput.field(
+            "opening_hours",
+            f"A week has at most {MAX_OPENING_HOURS_ROWS} opening intervals; "
+            f"{len(intervals)} were sent. Merge intervals that touch, or leave "
+            "the short gaps open and close them with closures.",
+            slug="too-many-opening-hours",
+        )
     by_day: dict[int, list[tuple[int, int]]] = {}
     for index, (weekday, opens, closes) in enumerate(intervals):
         if opens >= closes:
@@ -441,11 +475,13 @@ def closure_create(
     start_time: datetime,
     end_time: datetime,
     reason: str = "",
+    reason_public: bool = False,
     space: Space | None = None,
     space_id: UUID | None = None,
 ) -> Closure:
     """Close the venue (or `space`, given or by `space_id`, and what is inside
-    it) for a while, by its managers."""
+    it) for a while, by its managers. The reason is told to customers only
+    when `reason_public`."""
     require_manager_of(actor, venue.organization_id)
     if space is None and space_id is not None:
         space = space_find(space_id, venue_id=venue.id)
@@ -457,12 +493,23 @@ def closure_create(
         )
     if space is not None and space.venue_id != venue.id:
         raise InvalidInput.field("space_id", "That space belongs to another venue.")
+    # The venue's row lock serializes concurrent creates, so the count holds.
+    Venue.objects.select_for_update().filter(pk=venue.pk).first()
+    upcoming = Closure.objects.filter(venue_id=venue.id, end_time__gt=timezone.now())
+    if end_time > timezone.now() and upcoming.count() >= MAX_FUTURE_CLOSURES:
+        raise InvalidInput.field(
+            "start_time",
+            f"A venue has at most {MAX_FUTURE_CLOSURES} closures still to come. "
+            "Remove some, or merge neighbouring ones into one longer closure.",
+            slug="too-many-closures",
+        )
     closure = Closure.objects.create(
         venue=venue,
         space=space,
         start_time=start_time,
         end_time=end_time,
         reason=reason,
+        reason_public=reason_public,
     )
     audit_record(
         AuditAction.VENUE_CLOSURE_CREATED,
@@ -474,6 +521,7 @@ def closure_create(
             "end_time": end_time,
             "space_id": space.id if space else None,
             "reason": reason,
+            "reason_public": reason_public,
         },
     )
     return closure

@@ -15,6 +15,7 @@ from django import forms
 
 from venueos.bookings.models import BookingStatus
 from venueos.common.timeutils import local_wall_time
+from venueos.venues.models import MAX_CUSTOMER_BOOKING_LIMIT
 from venueos.web.fields import BoundedDateField
 from venueos.web.forms import BookingForm
 
@@ -85,6 +86,14 @@ class VenueForm(forms.Form):
     )
     booking_horizon_days = forms.IntegerField(
         label="Bookable ahead (days)", min_value=1, max_value=32767
+    )
+    max_active_bookings_per_customer = forms.IntegerField(
+        label="Upcoming bookings per customer",
+        min_value=1,
+        max_value=MAX_CUSTOMER_BOOKING_LIMIT,
+        required=False,
+        help_text="At most this many pending or confirmed bookings still to "
+        "come per customer. Empty: no limit. Managers are not limited.",
     )
 
     def __init__(self, *args, **kwargs):
@@ -167,6 +176,10 @@ class ClosureForm(forms.Form):
     end_date = BoundedDateField(label="Until (date)", widget=_date_input())
     end_time = forms.TimeField(label="Until (time)", widget=_time_input())
     reason = forms.CharField(label="Reason", required=False, max_length=500)
+    reason_public = forms.BooleanField(
+        label="Show the reason to customers (else they see only that it is closed)",
+        required=False,
+    )
 
     def __init__(self, *args, spaces=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,5 +1,5 @@
 """A booking's claims are what a free-time answer reads: any claim written,
-moved or dropped bumps its venue's data version (venues 0006), at COMMIT."""
+moved or dropped bumps its venue's data version (venues 0008), at COMMIT."""
 
 from django.db import migrations
 
@@ -16,7 +16,7 @@ REVERSE = "DROP TRIGGER venues_data_version ON bookings_bookingclaim;"
 class Migration(migrations.Migration):
     dependencies = [
         ("bookings", "0008_venue_sharding"),
-        ("venues", "0006_data_version"),
+        ("venues", "0008_data_version"),
     ]
 
     operations = [migrations.RunSQL(SQL, REVERSE)]

@@ -30,6 +30,7 @@ from venueos.bookings.services import (
 from venueos.common.api import parse_uuid
 from venueos.common.permissions import require_signed_in
 from venueos.common.problems import InvalidInput, Problem
+from venueos.common.throttling import BookingCreateRateThrottle
 from venueos.common.timeutils import local_wall_time, parse_aware
 from venueos.venues.selectors import space_get, venue_spaces, venues_by_id
 from venueos.web.forms import BookingForm, CancelForm
@@ -174,13 +175,28 @@ def _conflict_page(request, *, problem, form, space, start, end, action_url):
     return render(request, "web/bookings/conflict.html", context, status=409)
 
 
+def _throttled(request) -> Problem | None:
+    """The API's per-user limit on booking creates, shared with the site."""
+    if BookingCreateRateThrottle().allow_request(request, None):
+        return None
+    return Problem(status=429, slug="throttled", title="Too many requests")
+
+
 @shows_problems
 def booking_new(request):
     user = require_signed_in(request.user)
     if request.method == "POST":
         form = BookingForm(request.POST)
         valid = form.is_valid()
-        space = space_get(_space_id(form.cleaned_data.get("space")))
+        space = space_get(_space_id(form.cleaned_data.get("space")), user=user)
+        if valid and (problem := _throttled(request)):
+            add_problem_to_form(form, problem)
+            return render(
+                request,
+                "web/bookings/form.html",
+                {"form": form, "space": space, "venue": space.venue},
+                status=429,
+            )
         if not valid:
             return render(
                 request,
@@ -222,7 +238,7 @@ def booking_new(request):
                 status=400,
             )
         return redirect("web:booking", booking.id)
-    space = space_get(_space_id(request.GET.get("space")))
+    space = space_get(_space_id(request.GET.get("space")), user=user)
     form = BookingForm(initial=_initial_from_query(request, space))
     return render(
         request,
@@ -352,9 +368,9 @@ def booking_change(request, booking_id):
         if form.is_valid():
             data = form.cleaned_data
             start, end = _instants(data, zone)
-            space = space_get(data["space"])
+            space = space_get(data["space"], user=user, venue_id=venue.id)
             try:
-                booking_update(
+                changed = booking_update(
                     actor=user,
                     booking=booking,
                     space=space,
@@ -377,7 +393,14 @@ def booking_change(request, booking_id):
             except Problem as problem:
                 add_problem_to_form(form, problem)
             else:
-                messages.success(request, "Your booking was changed.")
+                if changed.status == "pending" and booking.status != "pending":
+                    messages.success(
+                        request,
+                        "Your booking was changed. This space needs the venue's "
+                        "approval, so it is pending again until they confirm it.",
+                    )
+                else:
+                    messages.success(request, "Your booking was changed.")
                 return redirect("web:booking", booking.id)
         status = 400
     else:

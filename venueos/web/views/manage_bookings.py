@@ -170,7 +170,7 @@ def booking_on_behalf(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         customer = user_by_email(data["customer"])
-        space = space_get(data["space"])
+        space = space_get(data["space"], user=user)
         if customer is None:
             form.add_error("customer", "No account has that e-mail address.")
         else:

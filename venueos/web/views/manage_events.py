@@ -103,7 +103,7 @@ def event_new(request):
             event = event_create(
                 venue=venue,
                 actor=user,
-                space=space_get(data["space"]) if data["space"] else None,
+                space=space_get(data["space"], user=user) if data["space"] else None,
                 name=data["name"],
                 description=data["description"],
                 capacity=data["capacity"],
@@ -166,7 +166,7 @@ def event_edit(request, event_id):
             event = event_update(
                 event=event,
                 actor=user,
-                space=space_get(data["space"]) if data["space"] else None,
+                space=space_get(data["space"], user=user) if data["space"] else None,
                 name=data["name"],
                 description=data["description"],
                 capacity=data["capacity"],

@@ -58,6 +58,7 @@ POLICY_FIELDS = [
     "min_duration_minutes",
     "max_duration_minutes",
     "booking_horizon_days",
+    "max_active_bookings_per_customer",
 ]
 # The services' field names -> the forms' (where they differ).
 SPACE_FIELDS = {"parent_id": "parent"}
@@ -186,10 +187,13 @@ def venue_closures(request, venue_id):
             closure_create(
                 venue=venue,
                 actor=user,
-                space=space_get(data["space"]) if data["space"] else None,
+                space=space_get(data["space"], user=user, venue_id=venue.id)
+                if data["space"]
+                else None,
                 start_time=local_instant(data["start_date"], data["start_time"], zone),
                 end_time=local_instant(data["end_date"], data["end_time"], zone),
                 reason=data["reason"],
+                reason_public=data["reason_public"],
             )
         except Problem as problem:
             show_problem(form, problem, fields=CLOSURE_FIELDS)
@@ -223,7 +227,7 @@ def venue_closures(request, venue_id):
 def closure_remove(request, venue_id, closure_id):
     user = require_signed_in(request.user)
     venue = venue_get_managed(venue_id, user=user)
-    closure = closure_get(closure_id)
+    closure = closure_get(closure_id, user=user, venue_id=venue.id)
     if request.method == "POST":
         try:
             closure_delete(closure=closure, actor=user)
@@ -279,7 +283,9 @@ def space_new(request, venue_id):
             space = space_create(
                 venue=venue,
                 actor=user,
-                parent=space_get(data["parent"]) if data["parent"] else None,
+                parent=space_get(data["parent"], user=user, venue_id=venue.id)
+                if data["parent"]
+                else None,
                 **_space_form_values(data),
             )
         except Problem as problem:
@@ -304,9 +310,7 @@ def space_edit(request, venue_id, space_id):
     delete."""
     user = require_signed_in(request.user)
     venue = venue_get_managed(venue_id, user=user)
-    space = space_get(space_id)
-    if space.venue_id != venue.id:
-        return redirect("web:manage-space", space.venue_id, space.id)
+    space = space_get(space_id, user=user, venue_id=venue.id)
     spaces = [s for s in label_spaces(venue_spaces(venue.id)) if s.id != space.id]
     initial = {
         "name": space.name,
@@ -325,7 +329,9 @@ def space_edit(request, venue_id, space_id):
             space = space_update(
                 space=space,
                 actor=user,
-                parent=space_get(data["parent"]) if data["parent"] else None,
+                parent=space_get(data["parent"], user=user, venue_id=venue.id)
+                if data["parent"]
+                else None,
                 **_space_form_values(data),
             )
         except Problem as problem:
@@ -348,7 +354,7 @@ def space_edit(request, venue_id, space_id):
 def space_remove(request, venue_id, space_id):
     user = require_signed_in(request.user)
     venue = venue_get_managed(venue_id, user=user)
-    space = space_get(space_id)
+    space = space_get(space_id, user=user, venue_id=venue.id)
     if request.method == "POST":
         try:
             space_delete(space=space, actor=user)

@@ -79,7 +79,7 @@ DROP SEQUENCE venues_dataversion_seq;
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("venues", "0005_gates"),
+        ("venues", "0007_venue_customer_booking_limit"),
     ]
 
     operations = [
