@@ -36,7 +36,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def setting():
     organization = make_organization()
     manager = make_user(role=Role.MANAGER, organization=organization)
-    venue = make_venue(organization, slot_minutes=30, min_duration_minutes=30)
+    venue = make_venue(
+        organization,
+        slot_minutes=30,
+        min_duration_minutes=30,
+        max_active_bookings_per_customer=None,
+    )
     room = make_space(venue, name="Room", capacity=10)
     return organization, manager, venue, room
 
