@@ -9,6 +9,7 @@ import queue
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -53,37 +54,39 @@ def serve(db_url: str, *, workers: int = 2, port: int | None = None, **env_vars:
     """`venueos serve` in a process of its own; yields its base URL."""
     port = port or free_port()
     env = dict(os.environ, DATABASE_URL=db_url, **env_vars)
-    process = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "venueos"),
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/health/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            raise AssertionError("server did not start")
-        yield base
-    finally:
-        process.terminate()
+    # A file, not a pipe nobody reads: a full pipe blocks the server's logging.
+    with tempfile.TemporaryFile() as output:
+        process = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "venueos"),
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+            ],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
         try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            for _ in range(300):
+                try:
+                    if httpx.get(f"{base}/health/ready", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            else:
+                raise AssertionError("server did not start")
+            yield base
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 @dataclass

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -66,42 +67,47 @@ def served(database_url: str, *, workers: int = 1, **env: str) -> Iterator[str]:
         **env,
     )
     environment.pop("VENUEOS_OWNER_DATABASE_URL", None)
-    process = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "venueos"),
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-        ],
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            if process.poll() is not None:
-                break
-            try:
-                if httpx.get(f"{base}/health/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        else:
-            raise AssertionError("venueos serve did not become ready")
-        if process.poll() is not None:
-            raise AssertionError(process.stdout.read().decode())
-        yield base
-    finally:
-        process.terminate()
+    # A file, not a pipe: nobody reads a pipe while the server runs, and once
+    # its 64 KiB are full every thread that logs (a database outage logs a
+    # lot) blocks in the write, holding the logging lock: the server hangs.
+    with tempfile.TemporaryFile() as output:
+        process = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "venueos"),
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+            ],
+            env=environment,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
         try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+            for _ in range(300):
+                if process.poll() is not None:
+                    break
+                try:
+                    if httpx.get(f"{base}/health/ready", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.1)
+            else:
+                raise AssertionError("venueos serve did not become ready")
+            if process.poll() is not None:
+                output.seek(0)
+                raise AssertionError(output.read().decode())
+            yield base
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
 
 
 def app_database_url() -> str:
