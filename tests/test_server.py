@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -38,35 +39,36 @@ def server():
         VENUEOS_WORKERS="1",
         VENUEOS_SECRET_KEY="test-" + "k" * 50,
     )
-    process = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "venueos"),
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(150):
-            try:
-                if httpx.get(f"{base}/health/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            raise AssertionError(
-                process.stdout.read1().decode() if process.stdout else "no output"
-            )
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
+    # A file, not a pipe nobody reads: a full pipe blocks the server's logging.
+    with tempfile.TemporaryFile() as output:
+        process = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "venueos"),
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                "1",
+            ],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(150):
+                try:
+                    if httpx.get(f"{base}/health/ready", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            else:
+                output.seek(0)
+                raise AssertionError(output.read().decode() or "no output")
+            yield base
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
 
 
 def test_the_served_api_books_refuses_and_explains_over_real_http(server, venue):

@@ -7,11 +7,19 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from venueos import wsgi_pool
 from venueos.wsgi_pool import BUFFERED_BODY, ThreadPoolWSGI
+
+
+def _run(coroutine):
+    """On a thread of its own: some tests (the browser's) leave an event loop
+    running in the main thread."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
 
 
 def _scope(method="GET", path="/x", query=b"", headers=()):
@@ -66,7 +74,7 @@ def _echo(environ, start_response):
 
 def test_a_response_is_sent_whole_with_status_headers_and_the_request_seen():
     app = ThreadPoolWSGI(_echo, workers=2)
-    sent = asyncio.run(
+    sent = _run(
         _call(
             app,
             _scope(
@@ -106,7 +114,7 @@ def test_a_plain_request_crosses_from_its_thread_to_the_loop_never(monkeypatch):
 
     monkeypatch.setattr(wsgi_pool.asyncio, "run_coroutine_threadsafe", counting)
     app = ThreadPoolWSGI(_echo, workers=2)
-    asyncio.run(_call(app, _scope("POST"), [b'{"a": 1}']))
+    _run(_call(app, _scope("POST"), [b'{"a": 1}']))
     assert crossings == []
 
 
@@ -123,7 +131,7 @@ def test_a_body_larger_than_the_buffer_is_read_from_the_thread_in_full():
         start_response("200 OK", [])
         return [b""]
 
-    asyncio.run(_call(ThreadPoolWSGI(by_lines, workers=1), _scope("POST"), chunks))
+    _run(_call(ThreadPoolWSGI(by_lines, workers=1), _scope("POST"), chunks))
     assert b"".join(lines) == b"".join(chunks)
     assert lines[1] == b"x" * 100
 
@@ -149,7 +157,7 @@ def test_a_streaming_response_is_sent_chunk_by_chunk_and_closed_on_its_thread():
         start_response("200 OK", [("Content-Type", "text/csv")])
         return _Streaming([b"a,b\n", b"", b"1,2\n"], lambda t: threads.update(close=t))
 
-    sent = asyncio.run(_call(ThreadPoolWSGI(streaming, workers=1), _scope()))
+    sent = _run(_call(ThreadPoolWSGI(streaming, workers=1), _scope()))
     assert [m.get("status") or m["body"] for m in sent] == [
         200,
         b"a,b\n",
@@ -174,7 +182,7 @@ def test_a_plain_response_is_closed_on_its_thread():
         start_response("200 OK", [])
         return Plain([b"ok"])
 
-    asyncio.run(_call(ThreadPoolWSGI(app, workers=1), _scope()))
+    _run(_call(ThreadPoolWSGI(app, workers=1), _scope()))
     assert threads["close"] is threads["app"]
 
 
@@ -199,7 +207,7 @@ def test_a_burst_waits_for_the_pool_and_never_runs_more_than_its_threads_at_once
     async def burst():
         return await asyncio.gather(*(_call(app, _scope()) for _ in range(300)))
 
-    answers = asyncio.run(burst())
+    answers = _run(burst())
     assert all(sent[0]["status"] == 200 for sent in answers)
     assert peak == 3
     assert len(threads) == 3
@@ -222,7 +230,7 @@ def test_a_client_gone_before_its_body_arrived_runs_nothing():
         )
         return sent
 
-    assert asyncio.run(run()) == []
+    assert _run(run()) == []
     assert called == []
 
 
@@ -233,7 +241,7 @@ def test_other_protocols_are_not_served(kind):
     async def send(message):
         sent.append(message)
 
-    asyncio.run(ThreadPoolWSGI(None, workers=1)({"type": kind}, None, send))
+    _run(ThreadPoolWSGI(None, workers=1)({"type": kind}, None, send))
     assert sent == (
         [{"type": "websocket.close", "code": 1000}] if kind == "websocket" else []
     )
