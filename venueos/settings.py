@@ -56,11 +56,11 @@ def _database_from_url(url: str) -> dict:
         "CONN_MAX_AGE": 0
         if pool_size
         else int(os.environ.get("VENUEOS_CONN_MAX_AGE", "60")),
-        # A health check is a `SELECT 1` round trip at the start of every
-        # request. Without it, a connection the server dropped fails its
-        # request's first query: DatabaseUnavailableMiddleware answers 503
-        # (retryable) and Django discards the connection at the request's end.
-        "CONN_HEALTH_CHECKS": _env_bool("VENUEOS_DB_HEALTH_CHECKS", False),
+        # Each request's connection is checked (one empty round trip) before
+        # use: after PostgreSQL restarts, dead connections are replaced
+        # instead of failing requests with 503s. VENUEOS_DB_HEALTH_CHECKS=0
+        # saves the round trip and accepts those 503s.
+        "CONN_HEALTH_CHECKS": _env_bool("VENUEOS_DB_HEALTH_CHECKS", True),
         "TEST": {"NAME": os.environ.get("VENUEOS_TEST_DB_NAME", "test_venueos")},
     }
 
