@@ -14,6 +14,7 @@ from venueos.venues.serializers import (
     OpeningHoursItem,
     OpeningHoursOut,
     SpaceIn,
+    SpaceListItemOut,
     SpaceOut,
     SpacePatchIn,
     SpaceTreeOut,
@@ -75,7 +76,7 @@ class VenueSpacesApi(APIView):
         parameters=[
             OpenApiParameter("tree", OpenApiTypes.BOOL, description="nest children")
         ],
-        responses={200: SpaceTreeOut(many=True)},
+        responses={200: SpaceListItemOut(many=True)},
         tags=TAGS,
     )
     def get(self, request, venue_id):

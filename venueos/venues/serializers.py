@@ -168,6 +168,18 @@ class SpaceTreeOut(SpaceOut):
         return SpaceTreeOut(space.tree_children, many=True).data
 
 
+class SpaceListItemOut(SpaceOut):
+    """What `GET /venues/{id}/spaces/` answers, documented once for both forms:
+    a flat list, or with `?tree=true` the roots with `children` nested."""
+
+    children = SpaceTreeOut(
+        many=True, required=False, help_text="Only with ?tree=true: nested children"
+    )
+
+    class Meta(SpaceOut.Meta):
+        fields = [*SpaceOut.Meta.fields, "children"]
+
+
 class HhmmField(serializers.CharField):
     """'HH:MM' in, minutes after midnight out. The length is checked by the
     pattern, not by `max_length`: CharField's validators would run on the
