@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -71,7 +72,14 @@ def demo_site(*, workers: int = 1) -> Iterator[str]:
     previous_url = os.environ.get("DATABASE_URL")
     try:
         database = embedded.start(folder / "pgdata", throwaway=True)
-        env = dict(os.environ, DATABASE_URL=database.url)
+        # Migrations run as the owner, the site as the application's role,
+        # with a key of its own (`venueos serve` refuses the built-in one).
+        env = dict(
+            os.environ,
+            DATABASE_URL=database.url,
+            VENUEOS_OWNER_DATABASE_URL=database.owner_url,
+        )
+        env.setdefault("VENUEOS_SECRET_KEY", secrets.token_urlsafe(50))
         for command in (["migrate"], ["demo"]):
             subprocess.run(
                 [str(BIN / "venueos"), *command],
