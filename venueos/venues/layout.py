@@ -15,21 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
-from django.db import connection
-
-from venueos.common.permissions import manages_organization
 from venueos.common.readcache import VersionedCache
 from venueos.common.timeutils import utc_now
 from venueos.venues.models import Closure, OpeningHours, Space, Venue
-
-_VERSION_BY_SPACE = (
-    "SELECT s.venue_id, coalesce(d.layout_version, 0) FROM venues_space s"
-    " LEFT JOIN venues_dataversion d ON d.venue_id = s.venue_id WHERE s.id = %s"
-)
-_VERSION_BY_VENUE = (
-    "SELECT v.id, coalesce(d.layout_version, 0) FROM venues_venue v"
-    " LEFT JOIN venues_dataversion d ON d.venue_id = v.id WHERE v.id = %s"
-)
+from venueos.venues.selectors import data_versions, may_see_space
 
 
 @dataclass(frozen=True)
@@ -106,16 +95,12 @@ def venue_layout(*, venue_id=None, space_id=None) -> VenueLayout | None:
     found: list[UUID] = []
 
     def version():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _VERSION_BY_SPACE if space_id is not None else _VERSION_BY_VENUE,
-                [space_id if space_id is not None else venue_id],
-            )
-            row = cursor.fetchone()
-        if row is None:
+        found_versions = data_versions(venue_id=venue_id, space_id=space_id)
+        if found_versions is None:
             return None
-        found.append(row[0])
-        return row  # (venue id, layout version): one entry per venue
+        found.append(found_versions[0])
+        # (venue id, layout version): one entry per venue
+        return found_versions[0], found_versions[2]
 
     def read():
         if found:
@@ -134,9 +119,4 @@ def visible_space(space_id, *, user) -> Space | None:
     only."""
     layout = venue_layout(space_id=space_id)
     space = layout.spaces.get(space_id) if layout else None
-    if space is None or (
-        space.venue.is_archived
-        and not manages_organization(user, space.venue.organization_id)
-    ):
-        return None
-    return space
+    return space if space is not None and may_see_space(space, user) else None

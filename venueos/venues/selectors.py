@@ -41,14 +41,6 @@ def venue_get(venue_id, *, user=None) -> Venue:
     return venue
 
 
-def venue_find(venue_id, *, active: bool = False) -> Venue | None:
-    """The venue, or None; `active` leaves archived venues out."""
-    venues = Venue.objects.filter(pk=venue_id)
-    if active:
-        venues = venues.filter(archived_at__isnull=True)
-    return venues.first()
-
-
 def space_find(space_id, *, venue_id=None, active_venue: bool = False) -> Space | None:
     """The space with its venue, or None (also when it is not in `venue_id`,
     or, with `active_venue`, when its venue is archived)."""
@@ -87,12 +79,15 @@ def space_visible(space_id, *, user, venue_id=None) -> Space | None:
     if venue_id is not None:
         spaces = spaces.filter(venue_id=venue_id)
     space = spaces.first()
-    if space is None or (
-        space.venue.is_archived
-        and not manages_organization(user, space.venue.organization_id)
-    ):
-        return None
-    return space
+    return space if space is not None and may_see_space(space, user) else None
+
+
+def may_see_space(space: Space, user) -> bool:
+    """Like its venue (`venue_get`), a space of an archived venue is its
+    managers' only."""
+    return not space.venue.is_archived or manages_organization(
+        user, space.venue.organization_id
+    )
 
 
 def space_get(space_id, *, user, venue_id=None) -> Space:
@@ -225,24 +220,32 @@ def venue_get_managed(venue_id, *, user) -> Venue:
     return venue
 
 
-def data_version(*, venue_id=None, space_id=None) -> int | None:
-    """The data version of a venue, or of a space's venue; None if there is
-    no such venue or space. One small query: callers read it before the data
-    they derive from it (venueos/common/readcache.py)."""
+def data_versions(*, venue_id=None, space_id=None) -> tuple[UUID, int, int] | None:
+    """(venue id, version, layout version) of a venue, or of a space's venue;
+    None if there is no such venue or space. One small query: callers read it
+    before the data they derive from it (venueos/common/readcache.py)."""
     if space_id is not None:
         sql = (
-            "SELECT coalesce(d.version, 0) FROM venues_space s"
+            "SELECT s.venue_id, coalesce(d.version, 0), coalesce(d.layout_version, 0)"
+            " FROM venues_space s"
             " LEFT JOIN venues_dataversion d ON d.venue_id = s.venue_id"
             " WHERE s.id = %s"
         )
         key = space_id
     else:
         sql = (
-            "SELECT coalesce(d.version, 0) FROM venues_venue v"
+            "SELECT v.id, coalesce(d.version, 0), coalesce(d.layout_version, 0)"
+            " FROM venues_venue v"
             " LEFT JOIN venues_dataversion d ON d.venue_id = v.id WHERE v.id = %s"
         )
         key = venue_id
     with connection.cursor() as cursor:
         cursor.execute(sql, [key])
         row = cursor.fetchone()
-    return row[0] if row else None
+    return tuple(row) if row else None
+
+
+def data_version(*, venue_id=None, space_id=None) -> int | None:
+    """The `version` of `data_versions`."""
+    found = data_versions(venue_id=venue_id, space_id=space_id)
+    return found[1] if found else None
