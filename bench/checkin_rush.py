@@ -37,10 +37,8 @@ from collections import Counter
 from pathlib import Path
 
 from bench import load
+from bench.runner import BIN, HOST, ROOT, free_port, wait_ready
 
-HOST = "127.0.0.1"
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
 PASSWORD = "bench-Pa55word-long"
 
 
@@ -273,32 +271,6 @@ async def scenario(
 # ------------------------------------------------------------------ on its own
 
 
-async def _wait_ready(port: int, proc, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"venueos serve exited with {proc.returncode}")
-        conn = load.Conn(HOST, port)
-        try:
-            status, _ = await conn.request("GET", "/health/ready")
-            if status == 200:
-                return
-        except OSError:
-            pass
-        finally:
-            conn.close()
-        await asyncio.sleep(0.3)
-    raise RuntimeError("server not ready in time")
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
 def run(
     *,
     registrations: int = 2000,
@@ -335,7 +307,7 @@ def run(
             check=True,
             capture_output=True,
         )
-        port = port or _free_port()
+        port = port or free_port()
         proc = subprocess.Popen(
             [
                 str(BIN / "venueos"),
@@ -353,7 +325,7 @@ def run(
             stdout=open(workdir / "server.log", "w"),  # noqa: SIM115
             stderr=subprocess.STDOUT,
         )
-        asyncio.run(_wait_ready(port, proc))
+        asyncio.run(wait_ready(port, proc))
         return asyncio.run(
             scenario(
                 HOST,
