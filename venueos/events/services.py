@@ -460,23 +460,6 @@ def _translate_registration_error(function):
     return wrapper
 
 
-def _insert_registration(event: Event, actor: User, quantity: int, sold: int):
-    registration = Registration(event=event, attendee=actor, quantity=quantity)
-    registration.save(force_insert=True)
-    audit_record(
-        AuditAction.REGISTRATION_CREATED,
-        registration.id,
-        actor=actor,
-        new={
-            "event_id": event.pk,
-            "attendee_id": actor.pk,
-            "quantity": quantity,
-            "tickets_sold": sold,
-        },
-    )
-    return registration
-
-
 def registration_create(
     *, event: Event, actor: User, quantity: int = 1
 ) -> Registration:
@@ -500,7 +483,20 @@ def registration_create(
 @_translate_registration_error
 @transaction.atomic(durable=True)
 def _sell(*, event: Event, actor: User, quantity: int) -> Registration:
+    # The conditional UPDATE comes last: the event's row stays locked only
+    # from that statement to COMMIT, so every buyer of a busy sale waits for
+    # one statement's worth of the winner's time, not for its registration
+    # row, audit entry and e-mail job as well. When the UPDATE refuses, those
+    # roll back with it.
     bound_lock_waits()
+    registration = Registration(event=event, attendee=actor, quantity=quantity)
+    registration.save(force_insert=True)
+    audit_record(
+        AuditAction.REGISTRATION_CREATED,
+        registration.id,
+        actor=actor,
+        new={"event_id": event.pk, "attendee_id": actor.pk, "quantity": quantity},
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -515,9 +511,8 @@ def _sell(*, event: Event, actor: User, quantity: int) -> Registration:
     if row is None:
         # Refused; the transaction rolls back. One more read explains why.
         raise _why_not_sold(event.pk, quantity)
-    (sold,) = row
-    event.tickets_sold = sold
-    return _insert_registration(event, actor, quantity, sold)
+    (event.tickets_sold,) = row
+    return registration
 
 
 @_busy_translated
