@@ -16,7 +16,9 @@ beside it for reference. `--profile KIND` adds a cProfile listing for KIND.
 Kinds: live (GET /health/live), avail (one space, one week, a different
 space each time: mostly cache misses), avail_hot (five spaces in turn: cache
 hits), avail_venue (the 105-space venue, one day), mine (GET /me/bookings/),
-create (a free slot), conflict (a taken slot, a different one each time).
+create (a free slot), conflict (a taken slot, a different one each time),
+sale (a registration that wins) and soldout (one refused, the event full): like
+a flash sale's buyers, each of these uses a token of its own for the first time.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# Buyers for the sale kinds: each request of those uses a token not used before.
+BUYERS = 1000
 
 
 def _prepare(work: Path) -> dict:
@@ -51,9 +55,20 @@ def _prepare(work: Path) -> dict:
     venueos = Path(sys.executable).parent / "venueos"
     subprocess.run([str(venueos), "migrate"], env=env, check=True, capture_output=True)
     manifest = work / "manifest.json"
+    buyers = work / "buyers.json"
     for args in (
         ["setup", str(manifest), "--venues", "10", "--customers", "100"],
         ["bookings", str(manifest), "--count", "10000"],
+        [
+            "users",
+            str(manifest),
+            "--prefix",
+            "buyer",
+            "--count",
+            str(BUYERS),
+            "--out",
+            str(buyers),
+        ],
     ):
         subprocess.run(
             [sys.executable, "-m", "bench.datagen", *args],
@@ -63,14 +78,49 @@ def _prepare(work: Path) -> dict:
             capture_output=True,
         )
     os.environ.update(env)
-    return json.loads(manifest.read_text())
+    return {
+        **json.loads(manifest.read_text()),
+        "buyers": json.loads(buyers.read_text()),
+    }
+
+
+def _events(manifest: dict) -> tuple[str, str]:
+    """Two on-sale events: one with a place for every buyer, one sold out."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from venueos.accounts.models import User
+    from venueos.events import services
+    from venueos.venues.models import Venue
+
+    manager = User.objects.get(pk=manifest["manager"]["id"])
+    venue = Venue.objects.get(pk=manifest["venues"][0]["id"])
+    start = timezone.now() + timedelta(days=30)
+    ids = []
+    for name, capacity in (("open sale", BUYERS), ("sold out", 1)):
+        event = services.event_create(
+            venue=venue,
+            actor=manager,
+            name=name,
+            start_at=start,
+            end_at=start + timedelta(hours=3),
+            capacity=capacity,
+        )
+        for status in ("published", "on_sale"):
+            event = services.event_transition(event=event, actor=manager, status=status)
+        ids.append(str(event.id))
+    services.registration_create(event=event, actor=manager)
+    return ids[0], ids[1]
 
 
 def _kinds(manifest: dict):
     from bench import plan
     from bench.scenarios import World
 
+    buyers = iter(manifest.pop("buyers"))
     manifest["buyers"] = []
+    open_sale, sold_out = _events(manifest)
     manifest["generation"] = {"bookings": 10_000}
     world = World(manifest)
     customers = world.customers
@@ -99,7 +149,14 @@ def _kinds(manifest: dict):
         "mine": lambda i: ("GET", "/api/v1/me/bookings/", None, token(i)),
         "create": create,
         "conflict": conflict,
+        "sale": lambda i: _register(open_sale, next(buyers)),
+        "soldout": lambda i: _register(sold_out, next(buyers)),
     }
+
+
+def _register(event_id: str, buyer: dict):
+    path = f"/api/v1/events/{event_id}/registrations/"
+    return "POST", path, {"quantity": 1}, buyer["token"]
 
 
 def _caller():

@@ -291,6 +291,12 @@ if VENUEOS_TRUSTED_PROXIES:
 # the expiry its owner chose.
 VENUEOS_TOKEN_MAX_AGE_DAYS = int(os.environ.get("VENUEOS_TOKEN_MAX_AGE_DAYS") or 0)
 
+# API token uses (`last_used_at`) are written in one batch this often, off the
+# request path (venueos/accounts/token_uses.py); 0 writes each use at once.
+VENUEOS_TOKEN_USE_FLUSH_SECONDS = float(
+    os.environ.get("VENUEOS_TOKEN_USE_FLUSH_SECONDS", "5")
+)
+
 REDIS_URL = os.environ.get("REDIS_URL") or None
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 if REDIS_URL:

@@ -145,7 +145,7 @@ class EventRegistrationsApi(ListMixin, APIView):
     )
     def post(self, request, event_id):
         require_signed_in(request.user)
-        event = selectors.event_get(event_id, user=request.user)
+        event = selectors.event_get_for_sale(event_id, user=request.user)
         data = parse(RegistrationIn, request.data)
 
         def create() -> Response:

@@ -62,6 +62,9 @@ def _flush_past_the_truncate_trigger() -> None:
 def pytest_load_initial_conftests(early_config, parser, args):
     global _throwaway_dir
     os.environ.setdefault("VENUEOS_FAST_PASSWORD_HASHER", "1")
+    # A flusher thread's connection could outlive a test's database; the
+    # batched path has tests of its own (tests/accounts/test_token_uses.py).
+    os.environ.setdefault("VENUEOS_TOKEN_USE_FLUSH_SECONDS", "0")
     # Servers the tests start (`venueos serve`) refuse the built-in key.
     os.environ.setdefault(
         "VENUEOS_SECRET_KEY", "test-only-" + secrets.token_urlsafe(32)
