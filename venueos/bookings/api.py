@@ -129,9 +129,8 @@ class BookingListCreateApi(CreateThrottledMixin, ListMixin, APIView):
 
     def _create(self, user, data) -> Response:
         values = dict(parse(BookingCreateIn, data))
-        space = _space_for_booking(values.pop("space_id"), user)
         booking = services.booking_create(
-            actor=user, space=space, owner_id=values.pop("user_id", None), **values
+            actor=user, owner_id=values.pop("user_id", None), **values
         )
         return Response(booking_json(booking), status=status.HTTP_201_CREATED)
 

@@ -48,9 +48,9 @@ from venueos.common.permissions import (
     require_signed_in,
 )
 from venueos.common.problems import Conflict, InvalidInput, PermissionDenied
-from venueos.venues.layout import venue_layout
+from venueos.venues.layout import VenueLayout, venue_layout
 from venueos.venues.models import Space
-from venueos.venues.selectors import space_ancestor_ids
+from venueos.venues.selectors import may_see_space, space_ancestor_ids
 
 AUDITED_FIELDS = [
     "space_id",
@@ -69,18 +69,32 @@ class InvalidBookingState(Conflict):
     slug, title = "invalid-booking-state", "Invalid booking state"
 
 
-def _venue_rows(space: Space) -> tuple[list[UUID], dict]:
+def _venue_rows(space: Space, layout: VenueLayout | None) -> tuple[list[UUID], dict]:
     """The space's ancestors and what `check_booking_rules` would otherwise
     read (hours, closures), from the venue's cached layout when there is one.
     Its closures cover every time from `closures_since` on, and a booking that
     starts earlier is refused as in the past before closures are looked at."""
-    layout = venue_layout(space_id=space.id)
     if layout is None:
         return space_ancestor_ids(space.id), {}
     return layout.ancestors(space.id), {
         "opening_hours": layout.opening_hours,
         "closures": layout.closures,
     }
+
+
+def _space_with_layout(
+    space: Space | None, space_id: UUID | None, actor: User
+) -> tuple[Space, VenueLayout | None]:
+    """The space to book (given, or named by an API client: then taken from
+    the layout, one read for both) and its venue's layout. A space the actor
+    may not see is as unknown as a missing one."""
+    if space is not None:
+        return space, venue_layout(space_id=space.id)
+    layout = venue_layout(space_id=space_id)
+    space = layout.spaces.get(space_id) if layout is not None else None
+    if space is None or not may_see_space(space, actor):
+        raise InvalidInput.field("space_id", "No such space.", slug="unknown-space")
+    return space, layout
 
 
 def _lock_space_path(space_id: UUID, ancestor_ids: list[UUID]) -> None:
@@ -125,7 +139,8 @@ def _resolve_owner(
 def booking_create(
     *,
     actor: User,
-    space: Space,
+    space: Space | None = None,
+    space_id: UUID | None = None,
     start_time: datetime,
     end_time: datetime,
     title: str,
@@ -140,11 +155,14 @@ def booking_create(
     taken or the owner holds the venue's limit of bookings (`limits.py`).
 
     The booking is the actor's unless `owner` (or `owner_id`, as an API client
-    names them) is someone else: then the actor must manage the venue.
+    names them) is someone else: then the actor must manage the venue. The
+    space is `space`, or the one `space_id` names (400 `unknown-space` if the
+    actor may not see it).
     """
     require_signed_in(actor)
+    space, layout = _space_with_layout(space, space_id, actor)
     owner = _resolve_owner(actor=actor, space=space, owner=owner, owner_id=owner_id)
-    ancestors, venue_rows = _venue_rows(space)
+    ancestors, venue_rows = _venue_rows(space, layout)
     is_manager = manages_organization(actor, space.venue.organization_id)
     check_booking_rules(
         venue=space.venue,
@@ -233,7 +251,7 @@ def booking_update(*, actor: User, booking: Booking, **changes: Any) -> Booking:
         # again, like a new booking (else approve 1 h for 2, then PATCH to
         # 8 h for 300). Title and description changes keep the status.
         changes["status"] = BookingStatus.PENDING
-    ancestors, venue_rows = _venue_rows(space)
+    ancestors, venue_rows = _venue_rows(space, venue_layout(space_id=space.id))
     if moved:
         check_booking_rules(
             venue=space.venue,
