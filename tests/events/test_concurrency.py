@@ -366,3 +366,40 @@ def test_a_sold_out_event_refuses_from_one_read_without_a_transaction():
     statements = [query["sql"].split()[0].upper() for query in queries]
     assert statements == ["SELECT"], queries.captured_queries
     assert _sold(event) == 1 == Registration.objects.count()
+
+
+def test_a_sale_sends_its_commit_with_the_sale_and_a_refusal_leaves_nothing():
+    """The outermost sale transaction ends with one round trip carrying the
+    conditional sale and its COMMIT. A sale refused at that statement (the
+    plain read said there was room, the row said no) rolls back the
+    registration, audit entry and e-mail job written before it."""
+    from django.test.utils import CaptureQueriesContext
+
+    def job_count():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM procrastinate_jobs")
+            return cursor.fetchone()[0]
+
+    venue = make_venue(make_organization())
+    event = make_event(venue, capacity=1)
+    buyer, late = make_user(), make_user()
+    with CaptureQueriesContext(connection) as queries:
+        services.registration_create(event=event, actor=buyer)
+    # (Django still logs its own COMMIT last, which psycopg skips: the
+    # transaction has already ended.)
+    sale, django_commit = (query["sql"] for query in queries.captured_queries[-2:])
+    assert sale.startswith("SELECT events_sell(") and sale.endswith("; COMMIT")
+    assert django_commit == "COMMIT"
+    assert connection.get_autocommit() and not connection.in_atomic_block
+    audit_before = AuditEntry.objects.count()
+    jobs_before = job_count()
+    with pytest.raises(Problem) as refused:
+        # Past the plain read, as a buyer racing the last place would be.
+        services._sell(event=event, actor=late, quantity=1)
+    assert refused.value.slug == "sold-out"
+    assert list(Registration.objects.values_list("attendee_id", flat=True)) == [
+        buyer.pk
+    ]
+    assert AuditEntry.objects.count() == audit_before
+    assert job_count() == jobs_before
+    assert _sold(event) == 1
