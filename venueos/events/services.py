@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -42,7 +42,6 @@ from venueos.common.locking import (
     constraint_name,
     lock_rows,
     lost_race_as,
-    sqlstate,
 )
 from venueos.common.permissions import (
     manages_organization,
@@ -480,32 +479,15 @@ def registration_create(
     return _sell(event=event, actor=actor, quantity=quantity)
 
 
-# The sale's refusal (events/migrations/0008_sell_function.py).
-SALE_REFUSED = "VE409"
-
-
-def _sell(*, event: Event, actor: User, quantity: int) -> Registration:
-    try:
-        return _sell_and_commit(event=event, actor=actor, quantity=quantity)
-    except DatabaseError as exc:
-        if sqlstate(exc) != SALE_REFUSED:
-            raise
-        # Rolled back by now; the committed state explains why.
-        raise _why_not_sold(event.pk, quantity) from exc
-
-
 @_busy_translated
 @_translate_registration_error
 @transaction.atomic(durable=True)
-def _sell_and_commit(*, event: Event, actor: User, quantity: int) -> Registration:
-    # The event's row is locked from the sale (the last statement) to COMMIT,
-    # and every other buyer of a busy sale waits that long. So the
-    # registration row, audit entry and e-mail job are written first (they
-    # roll back with a refusal), and when this is the outermost transaction
-    # the COMMIT travels with the sale: no round trip to this thread, which
-    # may wait for a CPU or the GIL, lies between the two. A refusal is an
-    # error, which stops the COMMIT; Django's own commit then finds the
-    # transaction ended and does nothing.
+def _sell(*, event: Event, actor: User, quantity: int) -> Registration:
+    # The conditional UPDATE comes last: the event's row stays locked only
+    # from that statement to COMMIT, so every buyer of a busy sale waits for
+    # one statement's worth of the winner's time, not for its registration
+    # row, audit entry and e-mail job as well. When the UPDATE refuses, those
+    # roll back with it.
     bound_lock_waits()
     registration = Registration(event=event, attendee=actor, quantity=quantity)
     registration.save(force_insert=True)
@@ -515,13 +497,21 @@ def _sell_and_commit(*, event: Event, actor: User, quantity: int) -> Registratio
         actor=actor,
         new={"event_id": event.pk, "attendee_id": actor.pk, "quantity": quantity},
     )
-    commit_here = len(connection.atomic_blocks) == 1
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT events_sell(%s, %s)" + ("; COMMIT" if commit_here else ""),
-            [event.pk, quantity],
+            """
+            UPDATE events_event SET tickets_sold = tickets_sold + %s
+            WHERE id = %s AND status = 'on_sale' AND tickets_sold + %s <= capacity
+              AND start_at > now()
+            RETURNING tickets_sold
+            """,
+            [quantity, event.pk, quantity],
         )
-        (event.tickets_sold,) = cursor.fetchone()
+        row = cursor.fetchone()
+    if row is None:
+        # Refused; the transaction rolls back. One more read explains why.
+        raise _why_not_sold(event.pk, quantity)
+    (event.tickets_sold,) = row
     return registration
 
 
