@@ -366,3 +366,30 @@ def test_a_sold_out_event_refuses_from_one_read_without_a_transaction():
     statements = [query["sql"].split()[0].upper() for query in queries]
     assert statements == ["SELECT"], queries.captured_queries
     assert _sold(event) == 1 == Registration.objects.count()
+
+
+def test_a_sale_refused_at_the_update_leaves_no_registration_entry_or_job():
+    """The registration, audit entry and e-mail job are written before the
+    conditional UPDATE (so the event's row is locked only from it to COMMIT);
+    a buyer who passed the plain read but lost the row gets a sold-out answer
+    and leaves none of them behind."""
+    venue = make_venue(make_organization())
+    event = make_event(venue, capacity=1)
+    buyer, late = make_user(), make_user()
+    services.registration_create(event=event, actor=buyer)
+
+    def job_count():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM procrastinate_jobs")
+            return cursor.fetchone()[0]
+
+    audit_before, jobs_before = AuditEntry.objects.count(), job_count()
+    with pytest.raises(Problem) as refused:
+        # Past the plain read, as a buyer racing for the last place would be.
+        services._sell(event=event, actor=late, quantity=1)
+    assert refused.value.slug == "sold-out"
+    assert list(Registration.objects.values_list("attendee_id", flat=True)) == [
+        buyer.pk
+    ]
+    assert (AuditEntry.objects.count(), job_count()) == (audit_before, jobs_before)
+    assert _sold(event) == 1
