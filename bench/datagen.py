@@ -50,7 +50,7 @@ def _users(prefix: str, count: int, role: str = "customer", organization=None):
             organization=organization,
         )
         _, raw = services.token_create(email=email, password=PASSWORD, name="bench")
-        out.append({"id": str(user.id), "token": raw})
+        out.append({"id": str(user.id), "email": email, "token": raw})
     return out
 
 
