@@ -232,7 +232,9 @@ def main(argv=None) -> int:
                     profile.disable()
                     out = io.StringIO()
                     stats = pstats.Stats(profile, stream=out)
-                    stats.sort_stats(os.environ.get("VENUEOS_PROFILE_SORT", "cumulative")).print_stats(40)
+                    stats.sort_stats(
+                        os.environ.get("VENUEOS_PROFILE_SORT", "cumulative")
+                    ).print_stats(40)
                     print(out.getvalue())
         finally:
             from django.db import connections
