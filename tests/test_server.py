@@ -5,70 +5,22 @@ catches a server-side break (request bodies, headers, problem responses)."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import tempfile
-import time
-from pathlib import Path
-
 import httpx
 import pytest
 
 from tests.bookings.helpers import at, future_day, iso
 from tests.conftest import PASSWORD, make_space, make_user
 from tests.security.helpers import app_database_url
+from tests.servers import serve
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def server():
-    url = app_database_url()  # as served: the application's restricted role
-    port = _free_port()
-    env = dict(
-        os.environ,
-        DATABASE_URL=url,
-        VENUEOS_WORKERS="1",
-        VENUEOS_SECRET_KEY="test-" + "k" * 50,
-    )
-    # A file, not a pipe nobody reads: a full pipe blocks the server's logging.
-    with tempfile.TemporaryFile() as output:
-        process = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "venueos"),
-                "serve",
-                "--port",
-                str(port),
-                "--workers",
-                "1",
-            ],
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(150):
-                try:
-                    if httpx.get(f"{base}/health/ready", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            else:
-                output.seek(0)
-                raise AssertionError(output.read().decode() or "no output")
-            yield base
-        finally:
-            process.terminate()
-            process.wait(timeout=20)
+    # As served: the application's restricted role.
+    with serve(app_database_url(), workers=1) as base:
+        yield base
 
 
 def test_the_served_api_books_refuses_and_explains_over_real_http(server, venue):

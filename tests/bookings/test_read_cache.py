@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 import httpx
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from tests.bookings.helpers import at, future_day, iso
 from tests.conftest import (
@@ -21,7 +21,7 @@ from tests.conftest import (
     make_user,
     make_venue,
 )
-from tests.realtime.helpers import database_url, serve
+from tests.servers import database_url, serve
 from venueos.accounts.models import Role
 from venueos.accounts.services import token_create
 from venueos.bookings.services import booking_cancel, booking_create
@@ -212,7 +212,7 @@ def test_searches_racing_bookings_across_processes_never_see_a_booked_slot(setti
         "end_time": iso(at(day, "00:00") + timedelta(days=7)),
     }
     hours = [at(day, "00:00") + timedelta(hours=h) for h in range(0, 7 * 24, 3)]
-    db_url = database_url(connection.settings_dict)
+    db_url = database_url()
     booked: list[tuple[float, datetime, datetime]] = []  # (201 received, start, end)
     searches: list[tuple[float, list[dict]]] = []  # (sent, free slots)
     stop = threading.Event()

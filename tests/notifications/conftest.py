@@ -18,7 +18,7 @@ from aiosmtpd.controller import Controller
 from django.db import connection
 from procrastinate.contrib.django import app
 
-from tests.security.helpers import db_url_for_subprocess
+from tests.servers import database_url
 
 SMTP_PORTS = range(
     int(os.environ.get("VENUEOS_TEST_SMTP_PORT", "8525")),
@@ -117,7 +117,7 @@ def job_rows() -> list[tuple]:
 
 def start_worker(inbox: Inbox, **env: str) -> subprocess.Popen:
     """`venueos worker` in its own process, on the test database."""
-    url = db_url_for_subprocess()
+    url = database_url()
     return subprocess.Popen(
         [sys.executable, "-m", "venueos.cli", "worker"],
         env=os.environ | {"DATABASE_URL": url, "VENUEOS_SMTP_URL": inbox.url} | env,

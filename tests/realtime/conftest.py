@@ -1,13 +1,12 @@
 import pytest
-from django.db import connection
 
-from tests.realtime.helpers import database_url, serve
+from tests.servers import database_url, serve
 
 
 @pytest.fixture(scope="module")
 def db_url(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
-        return database_url(connection.settings_dict)
+        return database_url()
 
 
 @pytest.fixture(scope="module")

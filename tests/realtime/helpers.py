@@ -1,93 +1,17 @@
-"""A real `venueos serve` and a small server-sent events client for the tests."""
+"""A small server-sent events client for the stream tests (the server they
+listen to: tests/servers.py)."""
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import queue
-import socket
-import subprocess
-import sys
-import tempfile
 import threading
-import time
 from dataclasses import dataclass
-from pathlib import Path
-from urllib.parse import quote
 
 import httpx
 
 # Generous: only a broken stream ever waits this long.
 WAIT = 20.0
-
-
-def free_port() -> int:
-    """A free port; from VENUEOS_TEST_PORTS (e.g. "8300-8399") when it is set."""
-    span = os.environ.get("VENUEOS_TEST_PORTS")
-    candidates = [0]
-    if span:
-        low, high = map(int, span.split("-"))
-        candidates = list(range(low, high + 1))
-    for port in candidates:
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return probe.getsockname()[1]
-    raise RuntimeError(f"no free port in {span}")
-
-
-def database_url(settings_dict) -> str:
-    user = quote(settings_dict["USER"], safe="")
-    if settings_dict["PASSWORD"]:
-        user += ":" + quote(settings_dict["PASSWORD"], safe="")
-    return (
-        f"postgresql://{user}@{settings_dict['HOST']}:"
-        f"{settings_dict['PORT']}/{settings_dict['NAME']}"
-    )
-
-
-@contextlib.contextmanager
-def serve(db_url: str, *, workers: int = 2, port: int | None = None, **env_vars: str):
-    """`venueos serve` in a process of its own; yields its base URL."""
-    port = port or free_port()
-    env = dict(os.environ, DATABASE_URL=db_url, **env_vars)
-    with tempfile.TemporaryFile() as log:
-        # A file, not a pipe: nobody reads the server's log while it runs, and a
-        # full pipe would block a busy server in the middle of a request.
-        process = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "venueos"),
-                "serve",
-                "--port",
-                str(port),
-                "--workers",
-                str(workers),
-            ],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(300):
-                try:
-                    if httpx.get(f"{base}/health/ready", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            else:
-                raise AssertionError("server did not start")
-            yield base
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 @dataclass

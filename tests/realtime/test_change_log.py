@@ -8,13 +8,13 @@ from datetime import timedelta
 
 import psycopg
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from tests.bookings.helpers import at, future_day, utc
 from tests.conftest import make_space, make_user
 from tests.events.helpers import make_event
-from tests.realtime.helpers import WAIT, database_url
+from tests.realtime.helpers import WAIT
+from tests.servers import database_url
 from venueos.accounts.models import Role
 from venueos.bookings.imports import BookingImportRow, booking_import
 from venueos.bookings.services import booking_cancel, booking_create, booking_update
@@ -81,7 +81,7 @@ def pg():
     opened = []
 
     def connect() -> psycopg.Connection:
-        conn = psycopg.connect(database_url(connection.settings_dict))
+        conn = psycopg.connect(database_url())
         opened.append(conn)
         return conn
 

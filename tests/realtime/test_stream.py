@@ -24,7 +24,8 @@ from tests.conftest import (
     make_venue,
 )
 from tests.events.helpers import make_event
-from tests.realtime.helpers import WAIT, Listener, serve
+from tests.realtime.helpers import WAIT, Listener
+from tests.servers import serve
 from venueos.accounts.models import Role
 from venueos.accounts.services import token_create
 from venueos.bookings.services import booking_create

@@ -10,8 +10,9 @@ import pytest
 
 from tests.conftest import make_user
 from tests.events.helpers import make_event
-from tests.realtime.helpers import WAIT, Listener, serve
+from tests.realtime.helpers import WAIT, Listener
 from tests.realtime.test_stream import bearer, touch_event
+from tests.servers import serve
 from venueos.accounts.models import Role
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -35,7 +35,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.security.helpers import served
+from tests.servers import serve
 from venueos import embedded
 
 pytestmark = pytest.mark.concurrency
@@ -285,7 +285,7 @@ def test_bookings_survive_a_postgresql_crash_under_load(tmp_path):
             check=True,
             capture_output=True,
         )
-        with served(
+        with serve(
             database.url,
             workers=2,
             VENUEOS_THROTTLE_LOGIN="1000/minute",

@@ -1,19 +1,11 @@
-"""Shared by the security tests: the problem shape and a URL for the test
-database that another process can use."""
+"""Shared by the security tests: the problem shape and the test database as
+the application's role."""
 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import tempfile
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-from urllib.parse import quote
 
-from django.db import connection
+from tests.servers import database_url
 
 PROBLEM_BASE = "https://venueos.dev/problems/"
 
@@ -28,90 +20,9 @@ def assert_problem(response, status: int, slug: str | None = None) -> dict:
     return body
 
 
-def db_url_for_subprocess(user: str | None = None, password: str | None = None) -> str:
-    """The test database's URL, as this process connects (or as `user`)."""
-    params = connection.settings_dict
-    user = user or params["USER"]
-    password = params["PASSWORD"] if password is None else password
-    auth = quote(user, safe="") + (f":{quote(password, safe='')}" if password else "")
-    return f"postgresql://{auth}@{params['HOST']}:{params['PORT']}/{params['NAME']}"
-
-
-def free_port() -> int:
-    """A free local port for a server a test starts (VENUEOS_TEST_PORT_BASE
-    keeps parallel checkouts apart; the default range is 8400-8499)."""
-    import socket
-
-    base = int(os.environ.get("VENUEOS_TEST_PORT_BASE", "8400"))
-    for port in range(base, base + 100):
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port in {base}-{base + 99}")
-
-
-@contextmanager
-def served(database_url: str, *, workers: int = 1, **env: str) -> Iterator[str]:
-    """`venueos serve` in its own process against `database_url`; yields its
-    base URL once /health/ready answers, stops it afterwards."""
-    import httpx
-
-    port = free_port()
-    environment = dict(
-        os.environ,
-        DATABASE_URL=database_url,
-        VENUEOS_SECRET_KEY="test-" + "k" * 50,
-        **env,
-    )
-    environment.pop("VENUEOS_OWNER_DATABASE_URL", None)
-    # A file, not a pipe: nobody reads the log while the server runs, and a
-    # full pipe would block it in the middle of a request.
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "venueos"),
-                "serve",
-                "--port",
-                str(port),
-                "--workers",
-                str(workers),
-            ],
-            env=environment,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(300):
-                if process.poll() is not None:
-                    break
-                try:
-                    if httpx.get(f"{base}/health/ready", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                time.sleep(0.1)
-            else:
-                raise AssertionError("venueos serve did not become ready")
-            if process.poll() is not None:
-                log.seek(0)
-                raise AssertionError(log.read().decode())
-            yield base
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
-
-
 def app_database_url() -> str:
     """The test database as the application's role (see the pytest plugin)."""
-    return db_url_for_subprocess(
+    return database_url(
         user=os.environ["VENUEOS_APP_ROLE"],
         password=os.environ["VENUEOS_APP_PASSWORD"],
     )

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.security.helpers import db_url_for_subprocess, free_port
+from tests.servers import database_url, free_port
 from venueos import cli
 from venueos.demo import demo_present
 
@@ -21,7 +21,7 @@ DEPLOY_WARNINGS = ["W004", "W008", "W012", "W016"]
 
 
 def _check_deploy(**env: str) -> str:
-    environment = dict(os.environ, DATABASE_URL=db_url_for_subprocess(), **env)
+    environment = dict(os.environ, DATABASE_URL=database_url(), **env)
     for name in ("VENUEOS_HTTPS", "VENUEOS_HSTS_SECONDS", "VENUEOS_SSL_REDIRECT"):
         environment.setdefault(name, "")
     result = subprocess.run(
@@ -56,7 +56,7 @@ def test_each_https_setting_can_be_set_on_its_own():
 
 @pytest.mark.django_db
 def test_serve_refuses_the_built_in_secret_key_outside_the_embedded_demo():
-    environment = dict(os.environ, DATABASE_URL=db_url_for_subprocess())
+    environment = dict(os.environ, DATABASE_URL=database_url())
     environment.pop("VENUEOS_SECRET_KEY", None)
     result = subprocess.run(
         [VENUEOS, "serve", "--port", str(free_port())],

@@ -14,7 +14,8 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from tests.conftest import PASSWORD
-from tests.security.helpers import app_database_url, assert_problem, served
+from tests.security.helpers import app_database_url, assert_problem
+from tests.servers import serve
 from venueos.common.throttling import SharedRateThrottle
 
 TOKENS = "/api/v1/auth/tokens/"
@@ -158,7 +159,9 @@ def test_over_real_http_a_forged_x_forwarded_for_changes_nothing(admin):
     app must not."""
     import httpx
 
-    with served(app_database_url(), VENUEOS_THROTTLE_LOGIN="3/minute") as base:
+    with serve(
+        app_database_url(), workers=1, VENUEOS_THROTTLE_LOGIN="3/minute"
+    ) as base:
         wrong = {"email": admin.email, "password": "wrong-password"}
         statuses = [
             httpx.post(

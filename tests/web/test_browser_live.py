@@ -6,13 +6,12 @@ places left follow sales; a page whose stream dropped catches up."""
 from __future__ import annotations
 
 import pytest
-from django.db import connection
 from playwright.sync_api import expect
 
 from tests.bookings.helpers import at
 from tests.conftest import make_user
 from tests.events.helpers import make_event
-from tests.realtime.helpers import database_url, serve
+from tests.servers import database_url, serve
 from tests.web.conftest import book_name, sign_in
 from venueos.bookings.services import booking_create
 from venueos.events.services import registration_create
@@ -23,7 +22,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture(scope="module")
 def db_url(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
-        return database_url(connection.settings_dict)
+        return database_url()
 
 
 @pytest.fixture(scope="module")
