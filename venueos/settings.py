@@ -9,6 +9,8 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlparse
 
+from django.core.exceptions import ImproperlyConfigured
+
 from venueos.common.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -293,9 +295,16 @@ VENUEOS_TOKEN_MAX_AGE_DAYS = int(os.environ.get("VENUEOS_TOKEN_MAX_AGE_DAYS") or
 
 # API token uses (`last_used_at`) are written in one batch this often, off the
 # request path (venueos/accounts/token_uses.py); 0 writes each use at once.
-VENUEOS_TOKEN_USE_FLUSH_SECONDS = float(
-    os.environ.get("VENUEOS_TOKEN_USE_FLUSH_SECONDS", "5")
-)
+try:
+    VENUEOS_TOKEN_USE_FLUSH_SECONDS = float(
+        os.environ.get("VENUEOS_TOKEN_USE_FLUSH_SECONDS", "5")
+    )
+except ValueError:
+    VENUEOS_TOKEN_USE_FLUSH_SECONDS = -1.0
+if not 0 <= VENUEOS_TOKEN_USE_FLUSH_SECONDS < float("inf"):
+    raise ImproperlyConfigured(
+        "VENUEOS_TOKEN_USE_FLUSH_SECONDS must be a number of seconds, 0 or more."
+    )
 
 REDIS_URL = os.environ.get("REDIS_URL") or None
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

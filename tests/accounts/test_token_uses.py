@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from datetime import timedelta
 
@@ -65,3 +68,20 @@ def test_the_flusher_thread_writes_the_uses_within_its_interval(settings, monkey
         time.sleep(0.05)
     assert _last_used(customer) is not None
     assert token_uses._flusher.name == "token-uses"
+
+
+@pytest.mark.parametrize("value", ["-1", "soon", "nan"])
+def test_a_flush_interval_that_is_no_duration_stops_the_start(value):
+    started = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env=dict(
+            os.environ,
+            DJANGO_SETTINGS_MODULE="venueos.settings",
+            VENUEOS_TOKEN_USE_FLUSH_SECONDS=value,
+        ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert started.returncode != 0
+    assert "VENUEOS_TOKEN_USE_FLUSH_SECONDS must be" in started.stderr

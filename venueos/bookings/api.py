@@ -17,10 +17,8 @@ from venueos.bookings.serializers import (
 )
 from venueos.common.api import ListMixin, idempotent_post, parse, parse_uuid
 from venueos.common.permissions import require_signed_in
-from venueos.common.problems import InvalidInput
 from venueos.common.throttling import BookingCreateRateThrottle
 from venueos.common.timeutils import parse_aware, parse_day
-from venueos.venues.layout import visible_space
 
 TAGS = ["bookings"]
 IDEMPOTENCY_HEADER = OpenApiParameter(
@@ -30,16 +28,6 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     required=False,
     description="Retries with the same key return the first response and create nothing.",
 )
-
-
-def _space_for_booking(space_id, user):
-    """The space named in a booking body, from the venue's cached layout (a
-    booking write reads it anyway); one the caller may not see (of an
-    archived venue they do not manage) is as unknown as a missing one."""
-    space = visible_space(space_id, user=user)
-    if space is None:
-        raise InvalidInput.field("space_id", "No such space.", slug="unknown-space")
-    return space
 
 
 def _uuid_param(request, *names: str):
@@ -147,7 +135,9 @@ class BookingDetailApi(APIView):
         booking = selectors.booking_get_for(user, booking_id)
         changes = dict(parse(BookingPatchIn, request.data))
         if "space_id" in changes:
-            changes["space"] = _space_for_booking(changes.pop("space_id"), user)
+            changes["space"], _ = services.space_to_book(
+                changes.pop("space_id"), actor=user
+            )
         booking = services.booking_update(actor=user, booking=booking, **changes)
         return Response(booking_json(booking))
 

@@ -6,12 +6,8 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from venueos.bookings import selectors
-from venueos.bookings.api import (
-    IDEMPOTENCY_HEADER,
-    CreateThrottledMixin,
-    _space_for_booking,
-)
+from venueos.bookings import selectors, services
+from venueos.bookings.api import IDEMPOTENCY_HEADER, CreateThrottledMixin
 from venueos.bookings.serializers import (
     CancelIn,
     SeriesCreateIn,
@@ -65,7 +61,7 @@ class BookingSeriesCreateApi(CreateThrottledMixin, APIView):
 
     def _create(self, user, data) -> Response:
         values = dict(parse(SeriesCreateIn, data))
-        space = _space_for_booking(values.pop("space_id"), user)
+        space, _ = services.space_to_book(values.pop("space_id"), actor=user)
         rule = values.pop("recurrence")
         recurrence = Recurrence(
             freq=rule["freq"],

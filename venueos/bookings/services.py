@@ -82,14 +82,11 @@ def _venue_rows(space: Space, layout: VenueLayout | None) -> tuple[list[UUID], d
     }
 
 
-def _space_with_layout(
-    space: Space | None, space_id: UUID | None, actor: User
-) -> tuple[Space, VenueLayout | None]:
-    """The space to book (given, or named by an API client: then taken from
-    the layout, one read for both) and its venue's layout. A space the actor
-    may not see is as unknown as a missing one."""
-    if space is not None:
-        return space, venue_layout(space_id=space.id)
+def space_to_book(space_id: UUID, *, actor: User) -> tuple[Space, VenueLayout]:
+    """The space an API client names in a booking body, with its venue's
+    cached layout (one read for both; the write needs the layout anyway). A
+    space the actor may not see (of an archived venue they do not manage) is
+    as unknown as a missing one: 400 `unknown-space`."""
     layout = venue_layout(space_id=space_id)
     space = layout.spaces.get(space_id) if layout is not None else None
     if space is None or not may_see_space(space, actor):
@@ -160,7 +157,10 @@ def booking_create(
     actor may not see it).
     """
     require_signed_in(actor)
-    space, layout = _space_with_layout(space, space_id, actor)
+    if space is None:
+        space, layout = space_to_book(space_id, actor=actor)
+    else:
+        layout = venue_layout(space_id=space.id)
     owner = _resolve_owner(actor=actor, space=space, owner=owner, owner_id=owner_id)
     ancestors, venue_rows = _venue_rows(space, layout)
     is_manager = manages_organization(actor, space.venue.organization_id)

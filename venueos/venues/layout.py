@@ -18,7 +18,7 @@ from uuid import UUID
 from venueos.common.readcache import VersionedCache
 from venueos.common.timeutils import utc_now
 from venueos.venues.models import Closure, OpeningHours, Space, Venue
-from venueos.venues.selectors import data_versions, may_see_space
+from venueos.venues.selectors import data_versions
 
 
 @dataclass(frozen=True)
@@ -111,12 +111,3 @@ def venue_layout(*, venue_id=None, space_id=None) -> VenueLayout | None:
         return _read(venue_id)
 
     return _LAYOUTS.get_or_compute(version, "layout", read)
-
-
-def visible_space(space_id, *, user) -> Space | None:
-    """The space from its venue's layout if `user` may see it, else None: as
-    `selectors.space_visible`, a space of an archived venue is its managers'
-    only."""
-    layout = venue_layout(space_id=space_id)
-    space = layout.spaces.get(space_id) if layout else None
-    return space if space is not None and may_see_space(space, user) else None
