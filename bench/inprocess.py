@@ -4,14 +4,16 @@ the view, rendering), in one process, with no HTTP server and no load client
 in the way. Profile here before optimizing; `make bench` measures the whole
 system.
 
-    .venv/bin/python -m bench.inprocess [--requests 300] [--profile KIND] [KIND ...]
+    .venv/bin/python -m bench.inprocess [--requests 300] [--profile KIND]
+        [--queries KIND] [KIND ...]
 
 It starts a throw-away embedded PostgreSQL with a small bench data set (10
 venues + the large one, 100 customers, 10,000 bookings, made by bench.datagen
 like `make bench` does), then runs each kind `--requests` times after a
 warm-up. CPU time is this process's (`time.process_time`), so PostgreSQL's
 own work and other load on the machine do not count; wall time is printed
-beside it for reference. `--profile KIND` adds a cProfile listing for KIND.
+beside it for reference. `--profile KIND` adds a cProfile listing for KIND,
+`--queries KIND` the SQL statements one request of KIND sends.
 
 Kinds: live (GET /health/live), avail (one space, one week, a different
 space each time: mostly cache misses), avail_hot (five spaces in turn: cache
@@ -190,11 +192,25 @@ def _caller():
     return call
 
 
+def _print_queries(call, request) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        call(*request)
+    print(f"{len(captured.captured_queries)} statements:")
+    for query in captured.captured_queries:
+        print(f"  {query['time']}s  {' '.join(query['sql'].split())[:300]}")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.inprocess")
     parser.add_argument("kinds", nargs="*")
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--profile", help="a kind to profile with cProfile")
+    parser.add_argument(
+        "--queries", help="a kind whose SQL statements (one request) to print"
+    )
     args = parser.parse_args(argv)
     from venueos import embedded
 
@@ -236,6 +252,8 @@ def main(argv=None) -> int:
                         os.environ.get("VENUEOS_PROFILE_SORT", "cumulative")
                     ).print_stats(40)
                     print(out.getvalue())
+                if name == args.queries:
+                    _print_queries(call, make(args.requests + 20))
         finally:
             from django.db import connections
 

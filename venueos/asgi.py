@@ -17,11 +17,13 @@ next change must not hold one of those threads.
 `DATABASE_URL` is set by `venueos serve` before the workers start.
 """
 
+import gc
 import os
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.wsgi import get_wsgi_application
+from django.urls import get_resolver
 
 from venueos.wsgi_pool import ThreadPoolWSGI
 
@@ -44,3 +46,18 @@ async def application(scope, receive, send):
         await stream.stream(scope, receive, send)
     else:
         await django_application(scope, receive, send)
+
+
+def _freeze_startup_objects() -> None:
+    """Everything loaded at start-up lives as long as the worker. Left to the
+    garbage collector, its ~130,000 objects were re-scanned by every full
+    collection: ~100 ms with the GIL held, a stall for every request in the
+    worker (docs/benchmarks.md). Frozen, full collections scan only what
+    requests create. The URL patterns are loaded first so the views' modules
+    are among the frozen objects, not imported by the first request."""
+    get_resolver().url_patterns  # noqa: B018  (loads every view module)
+    gc.collect()
+    gc.freeze()
+
+
+_freeze_startup_objects()

@@ -280,3 +280,31 @@ def test_searches_racing_bookings_across_processes_never_see_a_booked_slot(setti
                     f"{start}-{end} was acknowledged still offered it: {offered}"
                 )
     assert checked > len(hours)
+
+
+def test_a_409_reads_the_venues_versions_once(setting):
+    """The create reads the venue's versions with its layout; the refusal's
+    suggestions key on that same read instead of asking again (twice, before)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from venueos.bookings.conflicts import BookingConflict
+
+    _, _, venue, room = setting
+    make_space(venue, name="Other room", capacity=10)
+    day = future_day(9)
+    slot = {"start_time": at(day, "10:00"), "end_time": at(day, "11:00")}
+    booking_create(actor=make_user(), space=room, title="first", **slot)
+    late = make_user()
+    with (
+        CaptureQueriesContext(connection) as captured,
+        pytest.raises(BookingConflict) as refused,
+    ):
+        booking_create(actor=late, space_id=room.id, title="late", **slot)
+    assert refused.value.extra["suggested_alternatives"]
+    version_reads = [
+        query
+        for query in captured.captured_queries
+        if "venues_dataversion" in query["sql"]
+    ]
+    assert len(version_reads) == 1

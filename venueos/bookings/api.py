@@ -135,9 +135,9 @@ class BookingDetailApi(APIView):
         booking = selectors.booking_get_for(user, booking_id)
         changes = dict(parse(BookingPatchIn, request.data))
         if "space_id" in changes:
-            changes["space"], _ = services.space_to_book(
+            changes["space"] = services.space_to_book(
                 changes.pop("space_id"), actor=user
-            )
+            ).space
         booking = services.booking_update(actor=user, booking=booking, **changes)
         return Response(booking_json(booking))
 

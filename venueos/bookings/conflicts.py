@@ -21,6 +21,7 @@ from venueos.common.metrics import BOOKING_CONFLICTS
 from venueos.common.permissions import manages_organization
 from venueos.common.problems import Conflict
 from venueos.common.timeutils import AwareDateTimeField
+from venueos.venues.layout import VenueLayout
 from venueos.venues.models import Space
 
 
@@ -39,6 +40,10 @@ class ConflictContext:
     exclude_booking_id: UUID | None
     # Known already (the venue's layout): spares the read of the space tree.
     ancestor_ids: tuple[UUID, ...] | None = None
+    # The venue's layout and data version as the write read them: the
+    # suggestions reuse both instead of reading them again.
+    layout: VenueLayout | None = None
+    data_version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -166,6 +171,8 @@ def conflict_body(
         end=context.end,
         attendee_count=context.attendee_count,
         limit=5,
+        layout=context.layout,
+        data_version=context.data_version,
     )
     return {
         "conflicting_booking": conflicting,

@@ -61,7 +61,7 @@ class BookingSeriesCreateApi(CreateThrottledMixin, APIView):
 
     def _create(self, user, data) -> Response:
         values = dict(parse(SeriesCreateIn, data))
-        space, _ = services.space_to_book(values.pop("space_id"), actor=user)
+        space = services.space_to_book(values.pop("space_id"), actor=user).space
         rule = values.pop("recurrence")
         recurrence = Recurrence(
             freq=rule["freq"],

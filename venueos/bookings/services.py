@@ -16,7 +16,7 @@ and a lost race is a 409 (`conflicts.py` describes it), never a 500.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from django.db import transaction
@@ -48,7 +48,7 @@ from venueos.common.permissions import (
     require_signed_in,
 )
 from venueos.common.problems import Conflict, InvalidInput, PermissionDenied
-from venueos.venues.layout import VenueLayout, venue_layout
+from venueos.venues.layout import VenueLayout, venue_layout_read
 from venueos.venues.models import Space
 from venueos.venues.selectors import may_see_space, space_ancestor_ids
 
@@ -82,16 +82,23 @@ def _venue_rows(space: Space, layout: VenueLayout | None) -> tuple[list[UUID], d
     }
 
 
-def space_to_book(space_id: UUID, *, actor: User) -> tuple[Space, VenueLayout]:
+class SpaceToBook(NamedTuple):
+    space: Space
+    layout: VenueLayout
+    data_version: int | None
+
+
+def space_to_book(space_id: UUID, *, actor: User) -> SpaceToBook:
     """The space an API client names in a booking body, with its venue's
-    cached layout (one read for both; the write needs the layout anyway). A
-    space the actor may not see (of an archived venue they do not manage) is
-    as unknown as a missing one: 400 `unknown-space`."""
-    layout = venue_layout(space_id=space_id)
+    cached layout and data version (one read for all; the write needs the
+    layout anyway, a 409 the version). A space the actor may not see (of an
+    archived venue they do not manage) is as unknown as a missing one: 400
+    `unknown-space`."""
+    layout, data_version = venue_layout_read(space_id=space_id)
     space = layout.spaces.get(space_id) if layout is not None else None
     if space is None or not may_see_space(space, actor):
         raise InvalidInput.field("space_id", "No such space.", slug="unknown-space")
-    return space, layout
+    return SpaceToBook(space, layout, data_version)
 
 
 def _lock_space_path(space_id: UUID, ancestor_ids: list[UUID]) -> None:
@@ -158,9 +165,9 @@ def booking_create(
     """
     require_signed_in(actor)
     if space is None:
-        space, layout = space_to_book(space_id, actor=actor)
+        space, layout, data_version = space_to_book(space_id, actor=actor)
     else:
-        layout = venue_layout(space_id=space.id)
+        layout, data_version = venue_layout_read(space_id=space.id)
     owner = _resolve_owner(actor=actor, space=space, owner=owner, owner_id=owner_id)
     ancestors, venue_rows = _venue_rows(space, layout)
     is_manager = manages_organization(actor, space.venue.organization_id)
@@ -206,7 +213,14 @@ def booking_create(
         return booking
 
     context = ConflictContext(
-        space, start_time, end_time, attendee_count, None, tuple(ancestors)
+        space,
+        start_time,
+        end_time,
+        attendee_count,
+        None,
+        tuple(ancestors),
+        layout,
+        data_version,
     )
     return _write_or_conflict(context, actor, write)
 
@@ -251,7 +265,8 @@ def booking_update(*, actor: User, booking: Booking, **changes: Any) -> Booking:
         # again, like a new booking (else approve 1 h for 2, then PATCH to
         # 8 h for 300). Title and description changes keep the status.
         changes["status"] = BookingStatus.PENDING
-    ancestors, venue_rows = _venue_rows(space, venue_layout(space_id=space.id))
+    layout, data_version = venue_layout_read(space_id=space.id)
+    ancestors, venue_rows = _venue_rows(space, layout)
     if moved:
         check_booking_rules(
             venue=space.venue,
@@ -287,7 +302,14 @@ def booking_update(*, actor: User, booking: Booking, **changes: Any) -> Booking:
         return current
 
     context = ConflictContext(
-        space, start, end, attendee_count, booking.id, tuple(ancestors)
+        space,
+        start,
+        end,
+        attendee_count,
+        booking.id,
+        tuple(ancestors),
+        layout,
+        data_version,
     )
     return _write_or_conflict(context, actor, write)
 

@@ -12,9 +12,9 @@ from venueos.bookings.availability import Policy, Snapshot, free_time, policy_fo
 from venueos.bookings.timegrid import MINUTE, Interval
 from venueos.common.readcache import VersionedCache
 from venueos.common.timeutils import minute_ceil, minute_floor, on_grid, utc_now
-from venueos.venues.layout import venue_layout
+from venueos.venues.layout import VenueLayout, venue_layout
 from venueos.venues.models import Space
-from venueos.venues.selectors import data_version
+from venueos.venues.selectors import data_version as current_data_version
 
 SUGGESTION_RADIUS = timedelta(days=7)
 
@@ -27,6 +27,8 @@ def suggest_alternatives(
     attendee_count: int,
     limit: int = 5,
     now: datetime | None = None,
+    layout: VenueLayout | None = None,
+    data_version: int | None = None,
 ) -> list[dict]:
     """Up to `limit` bookable slots as long as [start, end), for a 409 body.
 
@@ -37,6 +39,9 @@ def suggest_alternatives(
     exist, other spaces get up to limit // 2 places so the list shows both.
     Every suggestion passes the venue's rules: grid, duration, opening hours,
     closures, not in the past, within the horizon, capacity.
+
+    `layout` and `data_version`, when the caller read them already in this
+    request (`venue_layout_read`), spare reading them again.
     """
     now = now or utc_now()
     if limit <= 0 or end <= start:
@@ -53,9 +58,11 @@ def suggest_alternatives(
         minute_ceil(now),
     )
     return _SUGGESTIONS.get_or_compute(
-        lambda: data_version(space_id=space.id),
+        (lambda: data_version)
+        if data_version is not None
+        else (lambda: current_data_version(space_id=space.id)),
         key,
-        partial(_suggest, space, start, end, attendee_count, limit, now),
+        partial(_suggest, space, start, end, attendee_count, limit, now, layout),
     )
 
 
@@ -69,6 +76,7 @@ def _suggest(
     attendee_count: int,
     limit: int,
     now: datetime,
+    layout: VenueLayout | None,
 ) -> list[dict]:
     venue = space.venue
     if venue.is_archived:
@@ -77,7 +85,7 @@ def _suggest(
     minutes = duration / MINUTE
     if not venue.min_duration_minutes <= minutes <= venue.max_duration_minutes:
         return []
-    layout = venue_layout(space_id=space.id)
+    layout = layout or venue_layout(space_id=space.id)
     if layout is None:
         return []
     # Smallest first; among equals, the layout's (the database's) name order.

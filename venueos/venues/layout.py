@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 from uuid import UUID
 
 from venueos.common.readcache import VersionedCache
@@ -92,13 +93,31 @@ _LAYOUTS: VersionedCache[VenueLayout | None] = VersionedCache("layout", 1024)
 
 def venue_layout(*, venue_id=None, space_id=None) -> VenueLayout | None:
     """The layout of a venue, or of a space's venue; None if there is none."""
+    return venue_layout_read(venue_id=venue_id, space_id=space_id).layout
+
+
+class LayoutRead(NamedTuple):
+    layout: VenueLayout | None
+    # The venue's data `version`, read in the same query as the layout's own
+    # version; None when none was read (no such venue, or inside a
+    # transaction, where the cache is not used).
+    data_version: int | None
+
+
+def venue_layout_read(*, venue_id=None, space_id=None) -> LayoutRead:
+    """`venue_layout`, with the venue's data version read alongside: a request
+    that goes on to another versioned read of the venue (a 409's suggestions)
+    keys it by this number instead of asking the database again. The number
+    was read after the request began, so the read-cache rule still holds."""
     found: list[UUID] = []
+    data_version: list[int] = []
 
     def version():
         found_versions = data_versions(venue_id=venue_id, space_id=space_id)
         if found_versions is None:
             return None
         found.append(found_versions[0])
+        data_version.append(found_versions[1])
         # (venue id, layout version): one entry per venue
         return found_versions[0], found_versions[2]
 
@@ -110,4 +129,5 @@ def venue_layout(*, venue_id=None, space_id=None) -> VenueLayout | None:
             return _read(owner[0]) if owner else None
         return _read(venue_id)
 
-    return _LAYOUTS.get_or_compute(version, "layout", read)
+    layout = _LAYOUTS.get_or_compute(version, "layout", read)
+    return LayoutRead(layout, data_version[0] if data_version else None)

@@ -1,0 +1,34 @@
+"""What importing the ASGI entry point leaves behind in a worker."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+
+
+def test_a_worker_freezes_its_startup_objects_out_of_the_collectors_way():
+    """The start-up objects (Django, every view module) are frozen, so a full
+    collection does not re-scan them while holding the GIL."""
+    script = (
+        "import gc; import venueos.asgi; "
+        "import sys; print(gc.get_freeze_count(), "
+        "'venueos.bookings.api' in sys.modules)"
+    )
+    env = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="venueos.settings",
+        VENUEOS_SECRET_KEY=secrets.token_urlsafe(50),
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    frozen, views_loaded = done.stdout.split()
+    assert int(frozen) > 50_000
+    assert views_loaded == "True"
