@@ -21,6 +21,7 @@ bench/results/capacity.json):
     python -m bench.capacity --quick                 # throw-away data and server
     python -m bench.capacity --quick --data DIR      # keep the data in DIR, reuse it next time
     python -m bench.capacity --data DIR --server PORT  # a server already serving DIR's data
+    python -m bench.capacity --data DIR --rates 100,100 --step 30  # fixed load, no stepping
 
 With --data, the second and later runs skip the data generation and start a
 server from the current checkout (so before/after a change compare the same
@@ -41,6 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -189,6 +191,7 @@ async def measure(
     start: float = START_RATE,
     factor: float = FACTOR,
     bisect: bool = True,
+    rates: Sequence[float] | None = None,
     first_slot: int = 0,
     seed: int = 12,
 ) -> dict:
@@ -231,7 +234,11 @@ async def measure(
     log(f"capacity: warm-up {cfg['warmup_s']:g} s at {start:g} req/s of the mix")
     await one_step(start, cfg["warmup_s"])
     await asyncio.sleep(cfg["pause_s"])
-    stepper = openloop.Stepper(start, factor, bisect=bisect)
+    stepper = (
+        openloop.FixedRates(rates)
+        if rates
+        else openloop.Stepper(start, factor, bisect=bisect)
+    )
     steps: list[dict] = []
     rarest = min(w for _, w in MIX)
     while (rate := stepper.next()) is not None:
@@ -443,6 +450,12 @@ def main(argv=None) -> int:
     parser.add_argument("--start", type=float, default=START_RATE)
     parser.add_argument("--factor", type=float, default=FACTOR)
     parser.add_argument("--no-bisect", dest="bisect", action="store_false")
+    parser.add_argument(
+        "--rates",
+        type=lambda text: [float(rate) for rate in text.split(",")],
+        help="run these rates (req/s, comma-separated) in turn instead of "
+        "stepping up: to compare two versions at one load (with --step)",
+    )
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=6)
@@ -534,6 +547,7 @@ def main(argv=None) -> int:
                 start=args.start,
                 factor=args.factor,
                 bisect=args.bisect,
+                rates=args.rates,
                 first_slot=state.get("next_slot", 0),
                 seed=args.seed,
             )

@@ -145,6 +145,23 @@ class Stepper:
         return mid
 
 
+class FixedRates:
+    """The given rates in turn, whatever each step shows: a before/after
+    comparison at one load, with more answers per kind than a capacity run's
+    steps give."""
+
+    def __init__(self, rates: Sequence[float]):
+        self.rates = list(rates)
+        self.steps: list[tuple[float, bool]] = []
+
+    def record(self, rate: float, ok: bool) -> None:
+        self.steps.append((rate, ok))
+
+    def next(self) -> float | None:
+        done = len(self.steps)
+        return self.rates[done] if done < len(self.rates) else None
+
+
 def step_duration(
     rate: float, base: float, rarest_share: float, min_samples: int, longest: float
 ) -> float:

@@ -8,6 +8,8 @@ from bench.runner import RESULTS, ROOT
 from bench.scenarios import GROWTH_CONCURRENCY
 from bench.targets import P95_TARGET_MS
 
+# The flash sale goal: 8 × the 56 attempts/s pretix 2026.8 answered (issue 12).
+FLASH_ATTEMPTS_GOAL = 8 * 56
 HISTORY_MARKER = "<!-- history: kept by make bench -->"
 
 
@@ -113,15 +115,18 @@ def build_rows(res: dict, args) -> list[dict]:
         rows.append(
             {
                 "figure": "flash sale: winners answered (design goal)",
-                "target": "p95 < 500 ms, ≥ 5× pretix (≥ 385 attempts/s)",
+                # pretix itself runs only under the reference client, in one
+                # sitting with VenueOS (docs/benchmarks.md says how).
+                "target": f"p95 ≤ 500 ms, ≥ {FLASH_ATTEMPTS_GOAL} attempts/s "
+                "(8 × pretix's 56)",
                 "measured": (
                     f"winners p50 {ms(fl.pct(50, fl.winner_latencies))} / "
                     f"p95 {ms(winners_p95)} ms"
                 ),
                 "result": "pass"
                 if winners_p95 is not None
-                and winners_p95 < 500
-                and len(fl.latencies) / fl.wall >= 385
+                and winners_p95 <= 500
+                and len(fl.latencies) / fl.wall >= FLASH_ATTEMPTS_GOAL
                 else "MISS",
                 "ratio": "—",
             }

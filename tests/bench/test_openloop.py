@@ -353,3 +353,8 @@ def test_latest_json_headline_figures():
         "storm": {"p95_ms": 100.0, "rps": 4.0},
         "flash": {"p95_ms": 200.0, "rps": 5.0},
     }
+
+
+def test_fixed_rates_run_each_rate_once_whatever_the_steps_show():
+    stepper = openloop.FixedRates([100, 100, 80])
+    assert drive(stepper, lambda r: r < 90) == [(100, False), (100, False), (80, True)]

@@ -83,6 +83,29 @@ def test_sold_out_says_how_many_places_are_left(venue, customer):
     assert _sold(event) == 5
 
 
+def test_a_sold_out_refusal_is_answered_from_the_events_one_read(venue, customer):
+    """The late buyers of a sold-out event cost the token and one read of the
+    event, nothing more: no second read, no transaction."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    event = make_event(venue, capacity=5)
+    set_sold(event, 5)
+    client = client_for(customer)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post(
+            f"/api/v1/events/{event.id}/registrations/", {}, format="json"
+        )
+    assert (response.status_code, response.json()["type"]) == (
+        409,
+        PROBLEM + "sold-out",
+    )
+    statements = [query["sql"] for query in captured.captured_queries]
+    assert sum("events_event" in sql for sql in statements) == 1
+    assert not [sql for sql in statements if sql.startswith(("BEGIN", "INSERT"))]
+    assert not Registration.objects.exists()
+
+
 def test_one_active_registration_per_attendee_and_the_sale_rolls_back(venue, customer):
     event = make_event(venue, capacity=10)
     assert _register(customer, event, 2).status_code == 201

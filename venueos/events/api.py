@@ -150,7 +150,10 @@ class EventRegistrationsApi(ListMixin, APIView):
 
         def create() -> Response:
             registration = services.registration_create(
-                event=event, actor=request.user, quantity=data["quantity"]
+                event=event,
+                actor=request.user,
+                quantity=data["quantity"],
+                state_read_now=True,
             )
             return Response(
                 RegistrationOut(registration).data, status=status.HTTP_201_CREATED

@@ -461,7 +461,7 @@ def _translate_registration_error(function):
 
 
 def registration_create(
-    *, event: Event, actor: User, quantity: int = 1
+    *, event: Event, actor: User, quantity: int = 1, state_read_now: bool = False
 ) -> Registration:
     """Sell `quantity` places of an on-sale event to `actor` (the attendee):
     anyone signed in.
@@ -469,11 +469,22 @@ def registration_create(
     A sale that the committed state already refuses (sold out, not on sale,
     started) is answered from one plain read, without a transaction: once an
     event sells out, its many late buyers never queue for the event's row
-    behind the last winners. Only a refusal is taken from that read; every
-    sale is still decided by the conditional UPDATE."""
+    behind the last winners. With `state_read_now` the caller read `event`
+    in this request (`event_get_for_sale`), and its status, capacity, places
+    sold and start are that read. Only a refusal is taken from that read;
+    every sale is still decided by the conditional UPDATE."""
     require_signed_in(actor)
     check_quantity(quantity)
-    refusal = _why_not_sold(event.pk, quantity, refusals_only=True)
+    if state_read_now:
+        refusal = _refusal(
+            event.status,
+            event.capacity,
+            event.tickets_sold,
+            quantity,
+            event.start_at <= timezone.now(),
+        )
+    else:
+        refusal = _why_not_sold(event.pk, quantity, refusals_only=True)
     if refusal is not None:
         raise refusal
     return _sell(event=event, actor=actor, quantity=quantity)

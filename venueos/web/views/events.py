@@ -55,7 +55,10 @@ def event_detail(request, event_id):
         if form.is_valid():
             try:
                 registration = registration_create(
-                    event=event, actor=user, quantity=form.cleaned_data["quantity"]
+                    event=event,
+                    actor=user,
+                    quantity=form.cleaned_data["quantity"],
+                    state_read_now=True,
                 )
             except Problem as problem:
                 add_problem_to_form(form, problem, field="quantity")
