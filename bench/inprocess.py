@@ -53,6 +53,9 @@ def _prepare(work: Path) -> dict:
         VENUEOS_OWNER_DATABASE_URL=server.owner_url,
         VENUEOS_FAST_PASSWORD_HASHER="1",
         VENUEOS_SECRET_KEY=secrets.token_urlsafe(50),
+        # As `venueos serve` runs: connections from the pool, checked by an
+        # empty query when taken (Django's health check with a pool).
+        VENUEOS_DB_POOL="4",
     )
     venueos = Path(sys.executable).parent / "venueos"
     subprocess.run([str(venueos), "migrate"], env=env, check=True, capture_output=True)
