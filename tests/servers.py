@@ -9,7 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
@@ -18,13 +18,15 @@ import httpx
 from django.db import connection
 
 
-def free_port() -> int:
-    """A free port; from VENUEOS_TEST_PORTS (e.g. "8300-8399") when it is set."""
+def free_port(candidates: Iterable[int] | None = None) -> int:
+    """A free port among `candidates`; by default from VENUEOS_TEST_PORTS
+    (e.g. "8300-8399") when it is set, else any the system gives."""
     span = os.environ.get("VENUEOS_TEST_PORTS")
-    candidates = [0]
-    if span:
-        low, high = map(int, span.split("-"))
-        candidates = list(range(low, high + 1))
+    if candidates is None:
+        candidates = [0]
+        if span:
+            low, high = map(int, span.split("-"))
+            candidates = range(low, high + 1)
     for port in candidates:
         with socket.socket() as probe:
             try:
@@ -32,7 +34,7 @@ def free_port() -> int:
             except OSError:
                 continue
             return probe.getsockname()[1]
-    raise RuntimeError(f"no free port in {span}")
+    raise RuntimeError(f"no free port among {candidates}")
 
 
 def database_url(user: str | None = None, password: str | None = None) -> str:

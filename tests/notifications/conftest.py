@@ -6,7 +6,6 @@ import asyncio
 import email
 import email.policy
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -18,7 +17,7 @@ from aiosmtpd.controller import Controller
 from django.db import connection
 from procrastinate.contrib.django import app
 
-from tests.servers import database_url
+from tests.servers import database_url, free_port
 
 SMTP_PORTS = range(
     int(os.environ.get("VENUEOS_TEST_SMTP_PORT", "8525")),
@@ -60,21 +59,10 @@ class Inbox:
             time.sleep(0.1)
 
 
-def _free_port() -> int:
-    for port in SMTP_PORTS:
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free SMTP test port")
-
-
 @pytest.fixture
 def inbox(settings):
     handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port(SMTP_PORTS))
     controller.start()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"
