@@ -109,25 +109,24 @@ def venue_layout_read(*, venue_id=None, space_id=None) -> LayoutRead:
     that goes on to another versioned read of the venue (a 409's suggestions)
     keys it by this number instead of asking the database again. The number
     was read after the request began, so the read-cache rule still holds."""
-    found: list[UUID] = []
-    data_version: list[int] = []
+    # (venue id, version, layout version), once `version` has read them.
+    versions: list[tuple[UUID, int, int]] = []
 
     def version():
-        found_versions = data_versions(venue_id=venue_id, space_id=space_id)
-        if found_versions is None:
+        found = data_versions(venue_id=venue_id, space_id=space_id)
+        if found is None:
             return None
-        found.append(found_versions[0])
-        data_version.append(found_versions[1])
-        # (venue id, layout version): one entry per venue
-        return found_versions[0], found_versions[2]
+        versions.append(found)
+        venue, _, layout_version = found
+        return venue, layout_version  # one entry per venue
 
     def read():
-        if found:
-            return _read(found[0])
+        if versions:
+            return _read(versions[0][0])
         if space_id is not None:
             owner = Space.objects.filter(pk=space_id).values_list("venue_id").first()
             return _read(owner[0]) if owner else None
         return _read(venue_id)
 
     layout = _LAYOUTS.get_or_compute(version, "layout", read)
-    return LayoutRead(layout, data_version[0] if data_version else None)
+    return LayoutRead(layout, versions[0][1] if versions else None)
