@@ -18,6 +18,7 @@ from venueos.common.locking import (
     NotInTransaction,
     advisory_key,
     bound_lock_waits,
+    execute_and_commit,
     lock_rows,
     lock_space_paths,
     lost_race_as,
@@ -175,3 +176,87 @@ def test_lost_race_as_works_as_a_decorator():
 
     assert fine(2) == 4 and fine(3) == 6
     assert calls == [2, 3]
+
+
+def _counter(key: str) -> int | None:
+    """A rate counter's count as another session sees it (None: no row)."""
+    with psycopg.connect(_dsn()) as other:
+        row = other.execute(
+            "SELECT count FROM common_ratecounter WHERE key = %s", [key]
+        ).fetchone()
+    return None if row is None else row[0]
+
+
+def _insert_counter(key: str, count: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO common_ratecounter (key, count, expires_at) "
+            "VALUES (%s, %s, now() + interval '1 hour')",
+            [key, count],
+        )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_execute_and_commit_has_committed_and_unlocked_when_it_returns():
+    key, written = f"test:{uuid.uuid4()}", f"test:{uuid.uuid4()}"
+    _insert_counter(key, 1)
+    with transaction.atomic(durable=True):
+        _insert_counter(written, 7)
+        row = execute_and_commit(
+            "UPDATE common_ratecounter SET count = count + 1 WHERE key = %s "
+            "RETURNING count",
+            [key],
+        )
+        # Still inside the block: another session already sees the statement's
+        # change and the transaction's earlier write, and the updated row is
+        # free to lock.
+        assert row == (2,)
+        assert (_counter(key), _counter(written)) == (2, 7)
+        with psycopg.connect(_dsn()) as other:
+            other.execute(
+                "SELECT 1 FROM common_ratecounter WHERE key = %s FOR UPDATE NOWAIT",
+                [key],
+            )
+    assert not connection.in_atomic_block
+    assert (_counter(key), _counter(written)) == (2, 7)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_error_in_execute_and_commit_rolls_the_whole_transaction_back():
+    key, written = f"test:{uuid.uuid4()}", f"test:{uuid.uuid4()}"
+    _insert_counter(key, 1)
+    with pytest.raises(IntegrityError), transaction.atomic(durable=True):
+        _insert_counter(written, 7)
+        execute_and_commit(
+            "UPDATE common_ratecounter SET count = NULL WHERE key = %s RETURNING count",
+            [key],
+        )
+    assert (_counter(key), _counter(written)) == (1, None)
+    # The connection is usable at once, outside any transaction.
+    assert not connection.in_atomic_block
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        assert cursor.fetchone() == (1,)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_inside_a_savepoint_execute_and_commit_leaves_the_commit_to_the_caller():
+    key = f"test:{uuid.uuid4()}"
+    _insert_counter(key, 1)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        with transaction.atomic():
+            row = execute_and_commit(
+                "UPDATE common_ratecounter SET count = count + 1 WHERE key = %s "
+                "RETURNING count",
+                [key],
+            )
+        assert row == (2,)
+        assert _counter(key) == 1
+        raise RuntimeError("the enclosing transaction rolls back")
+    assert _counter(key) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_execute_and_commit_refuses_to_run_outside_a_transaction():
+    with pytest.raises(NotInTransaction):
+        execute_and_commit("SELECT 1", [])

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 from uuid import UUID
 
 from django.conf import settings
@@ -133,6 +134,35 @@ def lock_customer_at_venue(venue_id: UUID, user_id: UUID) -> None:
             "SELECT set_config('lock_timeout', %s, true), pg_advisory_xact_lock(%s, %s)",
             [lock_timeout(), *key],
         )
+
+
+def execute_and_commit(sql: str, params: Sequence[Any]) -> tuple | None:
+    """Run the transaction's last statement and its COMMIT in one round trip
+    (psycopg's pipeline mode); returns the statement's first row.
+
+    Whatever the statement locks is then released by the server as soon as it
+    has committed. With a second round trip the lock would also be held while
+    this thread, its answer received, waits for the GIL behind the process's
+    other threads, and everyone queued on that row waits with it. Call it
+    last inside the outermost `transaction.atomic`: the block's own COMMIT
+    then finds nothing left to commit (inside a savepoint the statement runs
+    alone, and the enclosing transaction commits later). The statement must
+    raise where the transaction must not commit (an UPDATE that matches
+    nothing is not an error). Its error arrives here, the COMMIT is skipped,
+    and the block rolls the transaction back.
+    """
+    _require_transaction("execute_and_commit")
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        if connection.savepoint_ids:
+            # Inside an enclosing transaction (a test's, or a caller's that
+            # writes more): it commits, later.
+            cursor.execute(sql, params)
+            return cursor.fetchone()
+        psycopg_connection = connection.connection
+        with psycopg_connection.pipeline():
+            cursor.execute(sql, params)
+            psycopg_connection.commit()
+        return cursor.fetchone()
 
 
 def sqlstate(exc: BaseException) -> str | None:

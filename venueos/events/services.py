@@ -3,9 +3,11 @@
 No overselling: a sale is ONE conditional statement,
 `UPDATE events_event SET tickets_sold = tickets_sold + n WHERE id = … AND
 status = 'on_sale' AND tickets_sold + n <= capacity RETURNING tickets_sold`,
-backed by the CHECK `tickets_sold <= capacity`; the registration row and the
-audit entry are written in the same transaction, so a failure anywhere (for
-instance the partial unique index on active registrations) rolls the sale back.
+backed by the CHECK `tickets_sold <= capacity` (the database function
+`events_take_places` runs it and raises when it takes nothing); the
+registration row and the audit entry are written in the same transaction, so a
+failure anywhere (for instance the partial unique index on active
+registrations) rolls the sale back.
 Concurrent buyers queue on the event row only for the length of one short
 transaction; once the event is full, losers are refused without waiting.
 
@@ -28,7 +30,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -40,8 +42,10 @@ from venueos.common.locking import (
     BUSY_SQLSTATES,
     bound_lock_waits,
     constraint_name,
+    execute_and_commit,
     lock_rows,
     lost_race_as,
+    sqlstate,
 )
 from venueos.common.permissions import (
     manages_organization,
@@ -66,6 +70,9 @@ from venueos.events.promotion import waitlist_promote
 from venueos.events.rules import check_event, check_quantity
 from venueos.venues.models import Space, Venue
 from venueos.venues.selectors import space_find
+
+# Raised by `events_take_places` (migration 0008) when the sale takes nothing.
+PLACES_NOT_TAKEN = "VE409"
 
 EVENT_FIELDS = [
     "name",
@@ -490,15 +497,28 @@ def registration_create(
     return _sell(event=event, actor=actor, quantity=quantity)
 
 
+class _PlacesNotTaken(Exception):
+    """The conditional UPDATE refused; the transaction rolled back."""
+
+
+def _sell(*, event: Event, actor: User, quantity: int) -> Registration:
+    try:
+        return _sell_transaction(event=event, actor=actor, quantity=quantity)
+    except _PlacesNotTaken:
+        # Rolled back; one more read explains why.
+        raise _why_not_sold(event.pk, quantity) from None
+
+
 @_busy_translated
 @_translate_registration_error
 @transaction.atomic(durable=True)
-def _sell(*, event: Event, actor: User, quantity: int) -> Registration:
-    # The conditional UPDATE comes last: the event's row stays locked only
-    # from that statement to COMMIT, so every buyer of a busy sale waits for
-    # one statement's worth of the winner's time, not for its registration
-    # row, audit entry and e-mail job as well. When the UPDATE refuses, those
-    # roll back with it.
+def _sell_transaction(*, event: Event, actor: User, quantity: int) -> Registration:
+    # The conditional UPDATE comes last, sent with the COMMIT: the event's row
+    # stays locked only for that statement and the commit, so every buyer of
+    # a busy sale waits for the server's work on the winner, not for its
+    # registration row, audit entry and e-mail job as well, nor for the
+    # winner's thread to run again. When the UPDATE refuses, those roll back
+    # with it.
     bound_lock_waits()
     registration = Registration(event=event, attendee=actor, quantity=quantity)
     registration.save(force_insert=True)
@@ -508,21 +528,14 @@ def _sell(*, event: Event, actor: User, quantity: int) -> Registration:
         actor=actor,
         new={"event_id": event.pk, "attendee_id": actor.pk, "quantity": quantity},
     )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            UPDATE events_event SET tickets_sold = tickets_sold + %s
-            WHERE id = %s AND status = 'on_sale' AND tickets_sold + %s <= capacity
-              AND start_at > now()
-            RETURNING tickets_sold
-            """,
-            [quantity, event.pk, quantity],
+    try:
+        (event.tickets_sold,) = execute_and_commit(
+            "SELECT events_take_places(%s, %s)", [event.pk, quantity]
         )
-        row = cursor.fetchone()
-    if row is None:
-        # Refused; the transaction rolls back. One more read explains why.
-        raise _why_not_sold(event.pk, quantity)
-    (event.tickets_sold,) = row
+    except DatabaseError as exc:
+        if sqlstate(exc) == PLACES_NOT_TAKEN:
+            raise _PlacesNotTaken from exc
+        raise
     return registration
 
 
