@@ -48,16 +48,22 @@ def database_url(user: str | None = None, password: str | None = None) -> str:
 
 @contextmanager
 def serve(
-    db_url: str, *, workers: int = 2, port: int | None = None, **env: str
+    db_url: str,
+    *,
+    workers: int = 2,
+    port: int | None = None,
+    log_path: Path | None = None,
+    **env: str,
 ) -> Iterator[str]:
     """`venueos serve` in a process of its own against `db_url`; yields its
-    base URL once /health/ready answers, stops it afterwards."""
+    base URL once /health/ready answers, stops it afterwards. Its output goes
+    to `log_path` when given (for a test to quote), else to a temporary file."""
     port = port or free_port()
     environment = dict(os.environ, DATABASE_URL=db_url, **env)
     environment.pop("VENUEOS_OWNER_DATABASE_URL", None)
     # A file, not a pipe: nobody reads the log while the server runs, and a
     # full pipe would block it in the middle of a request.
-    with tempfile.TemporaryFile() as log:
+    with open(log_path, "w+b") if log_path else tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
             [
                 str(Path(sys.executable).parent / "venueos"),

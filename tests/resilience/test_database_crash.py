@@ -259,8 +259,18 @@ def _figures(timeline: Timeline) -> dict:
     }
 
 
+def _server_errors(log: Path) -> str:
+    """The server's records of other errors than the expected 503s, with
+    their tracebacks, for a failure message."""
+    expected = ("INFO ", "WARNING ", "Service Unavailable", "accepting TCP/IP")
+    lines = log.read_text(errors="replace").splitlines()
+    kept = [line for line in lines if not any(mark in line for mark in expected)]
+    return "\n".join(kept[-200:])
+
+
 def test_bookings_survive_a_postgresql_crash_under_load(tmp_path):
     data_dir = tmp_path / "pgdata"
+    server_log = tmp_path / "serve.log"
     port = int(os.environ.get("VENUEOS_CRASH_PG_PORT", "55410"))
     database = _start_database(data_dir, port)
     env = dict(
@@ -288,6 +298,7 @@ def test_bookings_survive_a_postgresql_crash_under_load(tmp_path):
         with serve(
             database.url,
             workers=2,
+            log_path=server_log,
             VENUEOS_THROTTLE_LOGIN="1000/minute",
             # 4 creates a second per client: the per-user rate is off here.
             VENUEOS_THROTTLE_BOOKINGS="",
@@ -341,7 +352,10 @@ def test_bookings_survive_a_postgresql_crash_under_load(tmp_path):
 
         attempts = timeline.attempts
         assert not [a for a in attempts if a.status is None], "a request hung"
-        assert set(figures["statuses"]) <= {"201", "503"}, figures["statuses"]
+        assert set(figures["statuses"]) <= {"201", "503"}, (
+            figures["statuses"],
+            _server_errors(server_log),
+        )
         for attempt in attempts:
             if attempt.status == 503:
                 assert attempt.content_type == "application/problem+json"
