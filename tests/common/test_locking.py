@@ -240,11 +240,14 @@ def test_an_error_in_execute_and_commit_rolls_the_whole_transaction_back():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_inside_a_savepoint_execute_and_commit_leaves_the_commit_to_the_caller():
+@pytest.mark.parametrize("savepoint", [True, False])
+def test_in_a_nested_block_execute_and_commit_leaves_the_commit_to_the_caller(
+    savepoint,
+):
     key = f"test:{uuid.uuid4()}"
     _insert_counter(key, 1)
     with pytest.raises(RuntimeError), transaction.atomic():
-        with transaction.atomic():
+        with transaction.atomic(savepoint=savepoint):
             row = execute_and_commit(
                 "UPDATE common_ratecounter SET count = count + 1 WHERE key = %s "
                 "RETURNING count",

@@ -145,17 +145,17 @@ def execute_and_commit(sql: str, params: Sequence[Any]) -> tuple | None:
     this thread, its answer received, waits for the GIL behind the process's
     other threads, and everyone queued on that row waits with it. Call it
     last inside the outermost `transaction.atomic`: the block's own COMMIT
-    then finds nothing left to commit (inside a savepoint the statement runs
-    alone, and the enclosing transaction commits later). The statement must
+    then finds nothing left to commit (in a nested block the statement runs
+    alone, and the outermost block commits later). The statement must
     raise where the transaction must not commit (an UPDATE that matches
     nothing is not an error). Its error arrives here, the COMMIT is skipped,
     and the block rolls the transaction back.
     """
     _require_transaction("execute_and_commit")
     with connection.cursor() as cursor, connection.wrap_database_errors:
-        if connection.savepoint_ids:
-            # Inside an enclosing transaction (a test's, or a caller's that
-            # writes more): it commits, later.
+        if len(connection.atomic_blocks) > 1:
+            # Inside an enclosing block (a test's, or a caller's that writes
+            # more, with or without a savepoint): that block commits, later.
             cursor.execute(sql, params)
             return cursor.fetchone()
         psycopg_connection = connection.connection
