@@ -29,6 +29,38 @@ def test_a_lost_database_is_a_503_problem(monkeypatch, error):
     assert "closed" not in body["detail"] and "sec" not in body["detail"]
 
 
+def test_a_database_lost_while_a_job_is_deferred_is_a_503_problem(monkeypatch):
+    """procrastinate wraps the database's error in its own exception (seen in
+    the crash scenario: the connection died under a booking's e-mail job)."""
+    import psycopg
+    from procrastinate.exceptions import ConnectorException
+
+    def lost(**kwargs):
+        try:
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
+        except psycopg.OperationalError as exc:
+            raise ConnectorException() from exc
+
+    monkeypatch.setattr("venueos.venues.selectors.venue_list", lost)
+    response = Client(raise_request_exception=False).get("/api/v1/venues/")
+    assert_problem(response, 503, "unavailable")
+    assert response["Retry-After"] == "1"
+
+
+def test_other_job_queue_errors_stay_errors(monkeypatch):
+    from procrastinate.exceptions import ConnectorException
+
+    def broken(**kwargs):
+        try:
+            raise ValueError("not a database outage")
+        except ValueError as exc:
+            raise ConnectorException() from exc
+
+    monkeypatch.setattr("venueos.venues.selectors.venue_list", broken)
+    response = Client(raise_request_exception=False).get("/api/v1/venues/")
+    assert response.status_code == 500
+
+
 def test_a_web_page_says_so_in_words(monkeypatch):
     def lost(*args, **kwargs):
         raise OperationalError("server closed the connection unexpectedly")

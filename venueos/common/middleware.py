@@ -117,16 +117,35 @@ class RejectOversizeBodyMiddleware:
         return self.get_response(request)
 
 
-def _database_unreachable(exception: BaseException) -> bool:
+def _database_failure(exception: BaseException) -> BaseException | None:
+    """The error of a database that went away under `exception`, or None.
+
+    Django raises its own OperationalError or InterfaceError. A job deferred in
+    the request's transaction reaches the database through procrastinate,
+    whose connector raises a `ConnectorException` caused by psycopg's error."""
+    import psycopg
+    from django.db import InterfaceError, OperationalError
+    from procrastinate.exceptions import ConnectorException
+
+    if isinstance(exception, (OperationalError, InterfaceError)):
+        return exception
+    if isinstance(exception, ConnectorException) and isinstance(
+        exception.__cause__, (psycopg.OperationalError, psycopg.InterfaceError)
+    ):
+        return exception.__cause__
+    return None
+
+
+def _database_unreachable(error: BaseException) -> bool:
     """No connection could be had at all (as opposed to one query failing):
     the pool timed out, or the server refuses connections while it starts."""
     from psycopg import errors
     from psycopg_pool import PoolTimeout
 
-    cause = exception.__cause__
-    return isinstance(cause, (PoolTimeout, errors.CannotConnectNow)) or (
-        "connection refused" in str(exception).lower()
-    )
+    causes = (error, error.__cause__)
+    return any(
+        isinstance(cause, (PoolTimeout, errors.CannotConnectNow)) for cause in causes
+    ) or ("connection refused" in str(error).lower())
 
 
 class DatabaseUnavailableMiddleware:
@@ -151,16 +170,15 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        from django.db import InterfaceError, OperationalError
-
-        if not isinstance(exception, (OperationalError, InterfaceError)):
+        error = _database_failure(exception)
+        if error is None:
             return None
         logger.warning(
             "database unavailable (request %s): %s",
             getattr(request, "request_id", "-"),
-            exception,
+            error,
         )
-        if _database_unreachable(exception):
+        if _database_unreachable(error):
             DatabaseUnavailableMiddleware._unreachable_until = (
                 time.monotonic() + self.BACKOFF_SECONDS
             )
