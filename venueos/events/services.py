@@ -30,7 +30,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -45,7 +45,6 @@ from venueos.common.locking import (
     execute_and_commit,
     lock_rows,
     lost_race_as,
-    sqlstate,
 )
 from venueos.common.permissions import (
     manages_organization,
@@ -497,16 +496,13 @@ def registration_create(
     return _sell(event=event, actor=actor, quantity=quantity)
 
 
-class _PlacesNotTaken(Exception):
-    """The conditional UPDATE refused; the transaction rolled back."""
-
-
 def _sell(*, event: Event, actor: User, quantity: int) -> Registration:
-    try:
+    # A refused sale has rolled back; one more read explains why.
+    with lost_race_as(
+        lambda _state: _why_not_sold(event.pk, quantity),
+        states=frozenset({PLACES_NOT_TAKEN}),
+    ):
         return _sell_transaction(event=event, actor=actor, quantity=quantity)
-    except _PlacesNotTaken:
-        # Rolled back; one more read explains why.
-        raise _why_not_sold(event.pk, quantity) from None
 
 
 @_busy_translated
@@ -528,14 +524,9 @@ def _sell_transaction(*, event: Event, actor: User, quantity: int) -> Registrati
         actor=actor,
         new={"event_id": event.pk, "attendee_id": actor.pk, "quantity": quantity},
     )
-    try:
-        (event.tickets_sold,) = execute_and_commit(
-            "SELECT events_take_places(%s, %s)", [event.pk, quantity]
-        )
-    except DatabaseError as exc:
-        if sqlstate(exc) == PLACES_NOT_TAKEN:
-            raise _PlacesNotTaken from exc
-        raise
+    (event.tickets_sold,) = execute_and_commit(
+        "SELECT events_take_places(%s, %s)", [event.pk, quantity]
+    )
     return registration
 
 
