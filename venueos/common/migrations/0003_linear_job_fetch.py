@@ -8,8 +8,9 @@ reads every waiting job, tests each one's lock against every waiting job,
 and sorts: N² per fetch. With 300 waiting jobs one fetch took 23 ms; in a
 flash sale of 500 places the worker's database sessions used 10 of the 56
 CPU-seconds the run had, and these fetches took 16.8 s of execution time
-against under 0.2 s for the worker's other statements. Without sorts the planner walks the priority index in
-order and stops at the first job it may take: 0.3 ms for the same backlog.
+against under 0.2 s for the worker's other statements. Without sorts the
+planner walks the priority index in order and stops at the first job it may
+take: 0.3 ms for the same backlog.
 The setting holds only while the function runs; the order and lock rules of
 the fetch are unchanged.
 """
