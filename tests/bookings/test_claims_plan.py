@@ -1,0 +1,112 @@
+"""The availability engine's read of the claims narrows on venue and space.
+
+Every availability search and every 409's alternatives read the claims of a
+few spaces over a window. The claims' GiST index leads with venue and space;
+a scan on the period alone walks the window's claims of every venue. The
+planner picks that scan when it expects no rows in the window (a week later
+than every booking, as most searches are), so the query must give it nothing
+else to pick. These tests read PostgreSQL's plan for windows with and without
+bookings, on analysed data of several venues.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection
+
+from tests.conftest import make_space, make_user, make_venue
+from venueos.bookings.availability import SPACE_PROBES, Snapshot, _claims_query
+from venueos.bookings.models import Booking
+
+pytestmark = pytest.mark.django_db
+
+FIRST = datetime(2027, 3, 1, 8, tzinfo=UTC)
+
+
+@pytest.fixture
+def venues(org):
+    """Three venues (hall > floor > rooms), their rooms booked hour after hour
+    for two weeks, statistics up to date."""
+    user = make_user()
+    made = []
+    for _ in range(3):
+        venue = make_venue(org)
+        hall = make_space(venue)
+        floor = make_space(venue, parent=hall)
+        rooms = [make_space(venue, parent=floor) for _ in range(SPACE_PROBES + 2)]
+        Booking.objects.bulk_create(
+            Booking(
+                venue=venue,
+                space=room,
+                user=user,
+                created_by=user,
+                start_time=FIRST + timedelta(hours=hour),
+                end_time=FIRST + timedelta(hours=hour + 1),
+                title="Meeting",
+            )
+            for room in rooms
+            for hour in range(0, 14 * 24, 3)
+        )
+        made.append((venue, hall, floor, rooms))
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE bookings_bookingclaim")
+    return made
+
+
+def _claim_scans(spaces, low, high) -> list[dict]:
+    """The plan nodes that read bookings_bookingclaim, with index scans
+    preferred over sequential ones (on this small table the planner might
+    otherwise read it whole, which says nothing about the big one)."""
+    snapshot = Snapshot(spaces)
+    ancestors = {a: s.venue_id for s in spaces for a in snapshot.ancestors[s.id]}
+    sql, params = _claims_query(spaces, ancestors, low, high)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+        plan = cursor.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    found = []
+
+    def walk(node):
+        if node.get("Relation Name") == "bookings_bookingclaim":
+            found.append(node)
+        for child in node.get("Plans", []):
+            walk(child)
+
+    walk(plan[0]["Plan"])
+    return found
+
+
+def _conditions(node) -> str:
+    return node.get("Index Cond", "") + node.get("Recheck Cond", "")
+
+
+@pytest.mark.parametrize(
+    "low", [FIRST, FIRST + timedelta(days=400)], ids=["booked week", "empty week"]
+)
+def test_one_space_is_read_by_venue_space_and_period(venues, low):
+    _venue, _hall, _floor, rooms = venues[1]
+    scans = _claim_scans([rooms[0]], low, low + timedelta(days=7))
+    # The room itself and its two ancestors: one probe each.
+    assert len(scans) == 3
+    for node in scans:
+        assert "Seq Scan" not in node["Node Type"]
+        assert "venue_id = '" in _conditions(node), node
+        assert "space_id = '" in _conditions(node), node
+        assert "period &&" in _conditions(node), node
+
+
+@pytest.mark.parametrize(
+    "low", [FIRST, FIRST + timedelta(days=400)], ids=["booked week", "empty week"]
+)
+def test_many_spaces_are_read_by_venue_and_period(venues, low):
+    _venue, _hall, _floor, rooms = venues[2]
+    scans = _claim_scans(rooms, low, low + timedelta(days=1))
+    assert scans
+    for node in scans:
+        assert "Seq Scan" not in node["Node Type"]
+        assert "venue_id = '" in _conditions(node), node
+        assert "period &&" in _conditions(node), node
