@@ -48,7 +48,7 @@ def _database_from_url(url: str) -> dict:
             ),
         }
     return {
-        "ENGINE": "django.db.backends.postgresql",
+        "ENGINE": "venueos.common.postgresql",
         "NAME": unquote(parsed.path.lstrip("/")) or "venueos",
         "USER": unquote(parsed.username or ""),
         "PASSWORD": unquote(parsed.password or ""),
@@ -58,10 +58,12 @@ def _database_from_url(url: str) -> dict:
         "CONN_MAX_AGE": 0
         if pool_size
         else int(os.environ.get("VENUEOS_CONN_MAX_AGE", "60")),
-        # Each request's connection is checked (one empty round trip) before
-        # use: after PostgreSQL restarts, dead connections are replaced
-        # instead of failing requests with 503s. VENUEOS_DB_HEALTH_CHECKS=0
-        # saves the round trip and accepts those 503s.
+        # Each request's connection is checked before use: after PostgreSQL
+        # restarts, dead connections are replaced instead of failing requests
+        # with 503s. Pooled connections are checked by their sockets, with a
+        # round trip only when the socket shows the session ended
+        # (venueos/common/postgresql); without the pool Django sends an empty
+        # query. VENUEOS_DB_HEALTH_CHECKS=0 turns the check off.
         "CONN_HEALTH_CHECKS": _env_bool("VENUEOS_DB_HEALTH_CHECKS", True),
         "TEST": {"NAME": os.environ.get("VENUEOS_TEST_DB_NAME", "test_venueos")},
     }
