@@ -465,9 +465,31 @@ def test_booking_lists_cost_the_same_queries_however_long(
         )  # fmt: skip
     client = client_for(alice)
     client.get(path)  # the token's first use records last_used_at
-    with django_assert_num_queries(3):  # token, count, one page with space and owner
+    # The token, then one page with its space, owner and the total.
+    with django_assert_num_queries(2):
         response = client.get(path)
     assert response.json()["count"] == bookings
+
+
+@pytest.mark.parametrize("path", ["/api/v1/bookings/", "/api/v1/me/bookings/"])
+def test_booking_list_pages_know_the_total_also_past_the_end(tree, alice, path):
+    for index in range(5):
+        day = DAY + timedelta(days=index)
+        Booking.objects.create(
+            venue=tree["a"].venue, space=tree["a"], user=alice, created_by=alice,
+            start_time=at(day, "10:00"), end_time=at(day, "11:00"), title=f"b{index}",
+        )  # fmt: skip
+    client = client_for(alice)
+    pages = [
+        client.get(f"{path}?limit=2&offset={offset}").json() for offset in (0, 4, 6)
+    ]
+    assert [page["count"] for page in pages] == [5, 5, 5]
+    assert [len(page["results"]) for page in pages] == [2, 1, 0]
+    assert [page["results"][0]["title"] for page in pages[:2]] == ["b0", "b4"]
+    assert pages[0]["previous"] is None and pages[0]["next"]
+    assert pages[1]["next"] is None
+    empty = client.get(f"{path}?status=cancelled").json()
+    assert (empty["count"], empty["results"]) == (0, [])
 
 
 def test_moving_into_a_space_that_needs_approval_makes_the_booking_pending(
@@ -493,10 +515,10 @@ def test_moving_into_a_space_that_needs_approval_makes_the_booking_pending(
 
 
 def test_booking_json_written_by_postgresql_matches_booking_json(tree, alice, manager):
-    """Lists take each booking's JSON from PostgreSQL (`as_json_text`); it must
+    """Lists take each booking's JSON from PostgreSQL (`as_counted_json_texts`); it must
     say exactly what `booking_json` says, for awkward text, cancelled bookings
     and microseconds alike."""
-    from venueos.bookings.selectors import as_json_text
+    from venueos.bookings.selectors import as_counted_json_texts
     from venueos.bookings.serializers import booking_json
 
     awkward = 'Quote " backslash \\ tab \t newline \n bell \x07 é ☃ 🎉 +00:00"'
@@ -519,7 +541,9 @@ def test_booking_json_written_by_postgresql_matches_booking_json(tree, alice, ma
     bookings = Booking.objects.select_related("space", "user").order_by(
         "start_time", "id"
     )
-    texts = list(as_json_text(bookings))
+    rows = list(as_counted_json_texts(bookings))
+    assert {total for total, _text in rows} == {len(rows)}
+    texts = [text for _total, text in rows]
     assert [json.loads(text) for text in texts] == [booking_json(b) for b in bookings]
     assert any(json.loads(text)["cancelled_at"] for text in texts)
     assert any("." in json.loads(text)["created_at"] for text in texts)

@@ -82,7 +82,9 @@ class BookingListCreateApi(CreateThrottledMixin, ListMixin, APIView):
             if params.get("end_time")
             else None,
         )
-        return self.paginated_json_texts(bookings, selectors.as_json_text(bookings))
+        return self.paginated_json_texts(
+            bookings, selectors.as_counted_json_texts(bookings)
+        )
 
     @extend_schema(
         request=BookingCreateIn,
@@ -214,4 +216,6 @@ class MyBookingsApi(ListMixin, APIView):
             end=end + timedelta(days=1) if end else None,
             status=request.query_params.get("status"),
         )
-        return self.paginated_json_texts(bookings, selectors.as_json_text(bookings))
+        return self.paginated_json_texts(
+            bookings, selectors.as_counted_json_texts(bookings)
+        )

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Window
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -194,8 +194,11 @@ _BOOKING_JSON_SQL = f"""(
 )"""
 
 
-def as_json_text(bookings: QuerySet) -> QuerySet:
-    """The bookings of a list query as their JSON texts, in the same order."""
+def as_counted_json_texts(bookings: QuerySet) -> QuerySet:
+    """(how many bookings the query matches, one booking's JSON text) per row,
+    in the query's order: a slice of it is a page that knows the total, in one
+    query instead of a page and a count."""
     return bookings.annotate(
-        booking_json_text=RawSQL(_BOOKING_JSON_SQL, ())
-    ).values_list("booking_json_text", flat=True)
+        matched=Window(Count("pk")),
+        booking_json_text=RawSQL(_BOOKING_JSON_SQL, ()),
+    ).values_list("matched", "booking_json_text")

@@ -50,17 +50,22 @@ class ListMixin:
         page = paginator.paginate_queryset(queryset, self.request, view=self)
         return paginator.get_paginated_response([to_json(item) for item in page])
 
-    def paginated_json_texts(self, queryset, texts) -> HttpResponse:
+    def paginated_json_texts(self, queryset, counted_texts) -> HttpResponse:
         """Like `paginated`, for items the database already wrote as JSON
-        text: `queryset` is counted, `texts` (the same rows as JSON) paged."""
+        text: `counted_texts` has (total, JSON text) rows of `queryset`; only
+        a page past the end needs `queryset` counted on its own."""
         paginator = self.pagination_class()
         paginator.limit = paginator.get_limit(self.request)
         paginator.offset = paginator.get_offset(self.request)
-        paginator.count = queryset.count()
         paginator.request = self.request
-        page = []
-        if paginator.count and paginator.offset < paginator.count:
-            page = list(texts[paginator.offset : paginator.offset + paginator.limit])
+        rows = list(
+            counted_texts[paginator.offset : paginator.offset + paginator.limit]
+        )
+        if rows:
+            paginator.count = rows[0][0]
+        else:
+            paginator.count = queryset.count() if paginator.offset else 0
+        page = [text for _total, text in rows]
         head = json.dumps(
             {
                 "count": paginator.count,
