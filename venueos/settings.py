@@ -61,9 +61,9 @@ def _database_from_url(url: str) -> dict:
         # Each request's connection is checked before use: after PostgreSQL
         # restarts, dead connections are replaced instead of failing requests
         # with 503s. Pooled connections are checked by their sockets, with a
-        # round trip only when the socket shows the session ended
-        # (venueos/common/postgresql); without the pool Django sends an empty
-        # query. VENUEOS_DB_HEALTH_CHECKS=0 turns the check off.
+        # round trip only when the socket shows the session ended or after 2 s
+        # unused (venueos/common/dbpool.py); without the pool Django sends a
+        # `SELECT 1`. VENUEOS_DB_HEALTH_CHECKS=0 turns the check off.
         "CONN_HEALTH_CHECKS": _env_bool("VENUEOS_DB_HEALTH_CHECKS", True),
         "TEST": {"NAME": os.environ.get("VENUEOS_TEST_DB_NAME", "test_venueos")},
     }
