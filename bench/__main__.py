@@ -157,7 +157,7 @@ def main(argv=None) -> int:
                 world.bookings = size
             else:
                 took = manifest["generation"]["bookings_and_buyers_s"]
-            analyze(server.owner_url)  # ANALYZE is the owner's
+            analyze(server.owner_url)  # VACUUM and CHECKPOINT are the owner's
             log(
                 f"cost at {size} bookings: availability and create "
                 f"@{GROWTH_CONCURRENCY}, {args.growth_duration:g} s each"
