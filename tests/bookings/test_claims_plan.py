@@ -110,3 +110,43 @@ def test_many_spaces_are_read_by_venue_and_period(venues, low):
         assert "Seq Scan" not in node["Node Type"]
         assert "venue_id = '" in _conditions(node), node
         assert "period &&" in _conditions(node), node
+
+
+def test_both_ways_of_reading_claims_give_the_same_blocked_time(venues, monkeypatch):
+    """Per space (a few) or per venue (many): the same busy time, across two
+    venues, with ancestors that are searched and ancestors that are not."""
+    user = make_user()
+    (_v1, hall1, floor1, rooms1), (_v2, hall2, _floor2, rooms2) = venues[:2]
+    for hall in (hall1, hall2):  # exclusive claims on an unsearched ancestor
+        Booking.objects.create(
+            venue=hall.venue, space=hall, user=user, created_by=user,
+            start_time=FIRST + timedelta(days=20), end_time=FIRST + timedelta(days=20, hours=2),
+            title="Whole hall",
+        )  # fmt: skip
+    # A room next door, at an hour the searched room is free.
+    next_door = FIRST + timedelta(days=13, hours=1)
+    Booking.objects.create(
+        venue=floor1.venue, space=rooms1[1], user=user, created_by=user,
+        start_time=next_door, end_time=next_door + timedelta(hours=1), title="Next door",
+    )  # fmt: skip
+    low, high = FIRST + timedelta(days=13), FIRST + timedelta(days=21)
+    searched = [rooms1[0], floor1, rooms2[0], rooms2[1]]
+    answers = []
+    for probes in (100, 0):
+        monkeypatch.setattr("venueos.bookings.availability.SPACE_PROBES", probes)
+        answers.append(Snapshot(searched).blocked(searched, low, high))
+    per_space, per_venue = answers
+    assert per_space == per_venue
+    hall_time = (FIRST + timedelta(days=20), FIRST + timedelta(days=20, hours=2))
+    for space in searched:
+        assert any(
+            s <= hall_time[0] and hall_time[1] <= e for s, e in per_space[space.id]
+        )
+
+    # The floor holds a claim for every booking of its rooms; a room does not
+    # block the room next door.
+    def busy_at(space_id, moment):
+        return any(s <= moment < e for s, e in per_space[space_id])
+
+    assert busy_at(floor1.id, next_door)
+    assert not busy_at(rooms1[0].id, next_door)
