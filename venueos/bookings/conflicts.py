@@ -20,6 +20,7 @@ from venueos.common.locking import EXCLUSION_VIOLATION
 from venueos.common.metrics import BOOKING_CONFLICTS
 from venueos.common.permissions import manages_organization
 from venueos.common.problems import Conflict
+from venueos.common.readcache import VersionedCache
 from venueos.common.timeutils import AwareDateTimeField
 from venueos.venues.layout import VenueLayout
 from venueos.venues.models import Space
@@ -213,11 +214,43 @@ def conflict_problem(
     )
 
 
+# The losers of a rush all ask whether the same time is taken, at the same
+# data version: one claims read per process answers them (readcache.py's
+# rules; the version was read before, with the venue's layout).
+_KNOWN_CONFLICTS: VersionedCache[tuple[ConflictingBooking, ...]] = VersionedCache(
+    "conflicts", 4096
+)
+
+
+def _known_conflicts(context: ConflictContext) -> list[ConflictingBooking]:
+    if context.data_version is None:
+        return _current_conflicts(context)
+    key = (
+        context.space.id,
+        context.start,
+        context.end,
+        context.exclude_booking_id,
+        context.ancestor_ids,
+    )
+    return list(
+        _KNOWN_CONFLICTS.get_or_compute(
+            lambda: context.data_version,
+            key,
+            lambda: tuple(_current_conflicts(context)),
+        )
+    )
+
+
 def refuse_known_conflicts(context: ConflictContext, actor) -> None:
-    """Answer a time already taken by a committed booking from one read, without
-    queueing for the space's locks or inserting and rolling back: that is most
-    losers once the winner of a rush has committed. Only a shortcut: the
-    constraint still decides every write that goes ahead."""
-    conflicts = _current_conflicts(context)
+    """Answer a time already taken by a committed booking without queueing for
+    the space's locks or inserting and rolling back: that is most losers once
+    the winner of a rush has committed. Only a shortcut: the constraint still
+    decides every write that goes ahead.
+
+    Keyed on the venue's data version the request read first: no claim of the
+    venue changed since an answer stored under it, so a time taken then is
+    taken now. (After a lost race the version read is older than the winner,
+    so `conflict_problem` reads the claims afresh.)"""
+    conflicts = _known_conflicts(context)
     if conflicts:
         raise conflict_problem(context, actor, EXCLUSION_VIOLATION, conflicts)
