@@ -146,6 +146,15 @@ def _current_conflicts(context: ConflictContext) -> list[ConflictingBooking]:
     )
 
 
+def _current_title(booking: ConflictingBooking) -> str:
+    """The booking's title now: the taken time may come from the cache below,
+    and renaming a booking changes no claim, so no data version."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT title FROM bookings_booking WHERE id = %s", [booking.id])
+        row = cursor.fetchone()
+    return row[0] if row else booking.title
+
+
 def conflict_body(
     *, context: ConflictContext, conflicts: list[ConflictingBooking], actor
 ) -> dict:
@@ -165,7 +174,7 @@ def conflict_body(
             actor, context.space.venue.organization_id
         ):
             conflicting["id"] = str(winner.id)
-            conflicting["title"] = winner.title
+            conflicting["title"] = _current_title(winner)
     alternatives = suggest_alternatives(
         space=context.space,
         start=context.start,
@@ -216,7 +225,9 @@ def conflict_problem(
 
 # The losers of a rush all ask whether the same time is taken, at the same
 # data version: one claims read per process answers them (readcache.py's
-# rules; the version was read before, with the venue's layout).
+# rules; the version was read before, with the venue's layout). The space's
+# buffers are in the key because the caller's space object, not the layout,
+# supplies them and may have been read before the version.
 _KNOWN_CONFLICTS: VersionedCache[tuple[ConflictingBooking, ...]] = VersionedCache(
     "conflicts", 4096
 )
@@ -231,6 +242,8 @@ def _known_conflicts(context: ConflictContext) -> list[ConflictingBooking]:
         context.end,
         context.exclude_booking_id,
         context.ancestor_ids,
+        context.space.buffer_before_minutes,
+        context.space.buffer_after_minutes,
     )
     return list(
         _KNOWN_CONFLICTS.get_or_compute(
@@ -247,10 +260,11 @@ def refuse_known_conflicts(context: ConflictContext, actor) -> None:
     the winner of a rush has committed. Only a shortcut: the constraint still
     decides every write that goes ahead.
 
-    Keyed on the venue's data version the request read first: no claim of the
-    venue changed since an answer stored under it, so a time taken then is
-    taken now. (After a lost race the version read is older than the winner,
-    so `conflict_problem` reads the claims afresh.)"""
+    Keyed on the venue's data version the request read first. An answer
+    stored under that version was read after it (readcache.py), so a booking
+    it names held the time at some moment after this request began: the
+    refusal is one the request could have met anyway. A refusal after a lost
+    race does not use this cache; `conflict_problem` reads the claims."""
     conflicts = _known_conflicts(context)
     if conflicts:
         raise conflict_problem(context, actor, EXCLUSION_VIOLATION, conflicts)
