@@ -452,17 +452,22 @@ def test_fast_booking_json_matches_the_documented_serializer(tree, alice, manage
     assert booking_json(booking) == BookingOut(booking).data
 
 
+def _book_a_day_each(tree, owner, count: int) -> None:
+    """`count` bookings of room a, 10:00-11:00 on consecutive days, titled b0, b1…"""
+    for index in range(count):
+        day = DAY + timedelta(days=index)
+        Booking.objects.create(
+            venue=tree["a"].venue, space=tree["a"], user=owner, created_by=owner,
+            start_time=at(day, "10:00"), end_time=at(day, "11:00"), title=f"b{index}",
+        )  # fmt: skip
+
+
 @pytest.mark.parametrize("bookings", [2, 12])
 @pytest.mark.parametrize("path", ["/api/v1/bookings/", "/api/v1/me/bookings/"])
 def test_booking_lists_cost_the_same_queries_however_long(
     tree, alice, django_assert_num_queries, bookings, path
 ):
-    for index in range(bookings):
-        day = DAY + timedelta(days=index)
-        Booking.objects.create(
-            venue=tree["a"].venue, space=tree["a"], user=alice, created_by=alice,
-            start_time=at(day, "10:00"), end_time=at(day, "11:00"), title=f"b{index}",
-        )  # fmt: skip
+    _book_a_day_each(tree, alice, bookings)
     client = client_for(alice)
     client.get(path)  # the token's first use records last_used_at
     # The token, then one page with its space, owner and the total.
@@ -473,12 +478,7 @@ def test_booking_lists_cost_the_same_queries_however_long(
 
 @pytest.mark.parametrize("path", ["/api/v1/bookings/", "/api/v1/me/bookings/"])
 def test_booking_list_pages_know_the_total_also_past_the_end(tree, alice, path):
-    for index in range(5):
-        day = DAY + timedelta(days=index)
-        Booking.objects.create(
-            venue=tree["a"].venue, space=tree["a"], user=alice, created_by=alice,
-            start_time=at(day, "10:00"), end_time=at(day, "11:00"), title=f"b{index}",
-        )  # fmt: skip
+    _book_a_day_each(tree, alice, 5)
     client = client_for(alice)
     pages = [
         client.get(f"{path}?limit=2&offset={offset}").json() for offset in (0, 4, 6)
