@@ -231,6 +231,26 @@ def test_my_registrations_are_only_mine(venue, customer, django_assert_num_queri
     assert client_for(None).get("/api/v1/me/registrations/").status_code == 401
 
 
+def test_fast_registration_json_matches_the_documented_serializer(venue, customer):
+    """The API renders registrations with `registration_json`; the schema
+    documents `RegistrationOut`. They must never drift apart, for an active
+    registration (as the sale returns it, and as lists read it) and a
+    cancelled one."""
+    from venueos.events.serializers import RegistrationOut, registration_json
+
+    event = make_event(venue, capacity=10)
+    sold = _register(customer, event, 2)
+    assert sold.status_code == 201
+    registration = Registration.objects.select_related("event", "attendee").get()
+    assert sold.json() == registration_json(registration)
+    assert registration_json(registration) == RegistrationOut(registration).data
+    cancelled = client_for(customer).delete(f"/api/v1/registrations/{registration.id}/")
+    assert cancelled.status_code == 204
+    registration = Registration.objects.select_related("event", "attendee").get()
+    assert registration.cancelled_at is not None
+    assert registration_json(registration) == RegistrationOut(registration).data
+
+
 # --- idempotent retries -----------------------------------------------------
 
 

@@ -1,9 +1,7 @@
-from datetime import UTC
-
 from rest_framework import serializers
 
 from venueos.bookings.models import Booking, BookingStatus
-from venueos.common.timeutils import AwareDateTimeField
+from venueos.common.timeutils import AwareDateTimeField, rfc3339_utc
 
 
 class BookingCreateIn(serializers.Serializer):
@@ -134,10 +132,6 @@ class HistoryEntryOut(serializers.Serializer):
     request_id = serializers.CharField()
 
 
-def _stamp(value):
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
-
-
 def booking_json(booking: Booking) -> dict:
     """The booking JSON of docs/api.md, built directly: lists render many of these,
     and DRF's field machinery costs several times more per object. The schema
@@ -155,16 +149,16 @@ def booking_json(booking: Booking) -> dict:
         "venue_id": str(booking.venue_id),
         "user": {"id": str(booking.user.id), "full_name": booking.user.full_name},
         "created_by_id": str(booking.created_by_id),
-        "start_time": _stamp(booking.start_time),
-        "end_time": _stamp(booking.end_time),
+        "start_time": rfc3339_utc(booking.start_time),
+        "end_time": rfc3339_utc(booking.end_time),
         "title": booking.title,
         "description": booking.description,
         "attendee_count": booking.attendee_count,
         "external_meeting_url": booking.external_meeting_url,
         "status": booking.status,
-        "created_at": _stamp(booking.created_at),
-        "updated_at": _stamp(booking.updated_at),
-        "cancelled_at": _stamp(booking.cancelled_at),
+        "created_at": rfc3339_utc(booking.created_at),
+        "updated_at": rfc3339_utc(booking.updated_at),
+        "cancelled_at": rfc3339_utc(booking.cancelled_at),
         "cancellation_reason": booking.cancellation_reason,
         "series_id": str(booking.series_id) if booking.series_id else None,
     }
@@ -214,13 +208,13 @@ def availability_json(result) -> dict:
         "facility": dict(space_json),
         "available_slots": [
             {
-                "start_time": _stamp(slot.start_time),
-                "end_time": _stamp(slot.end_time),
+                "start_time": rfc3339_utc(slot.start_time),
+                "end_time": rfc3339_utc(slot.end_time),
                 "duration_minutes": slot.duration_minutes,
             }
             for slot in result.available_slots
         ],
-        "next_available": _stamp(result.next_available),
+        "next_available": rfc3339_utc(result.next_available),
     }
 
 
@@ -292,7 +286,7 @@ def series_json(series, bookings, skipped=None) -> dict:
         "timezone": series.timezone,
         "recurrence": series.recurrence,
         "bookings": [booking_json(booking) for booking in bookings],
-        "created_at": _stamp(series.created_at),
+        "created_at": rfc3339_utc(series.created_at),
     }
     if skipped is not None:
         body["skipped"] = [item.as_json() for item in skipped]

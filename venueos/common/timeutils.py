@@ -78,6 +78,11 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def rfc3339_utc(value: datetime | None) -> str | None:
+    """The API's timestamp text (UTC, `Z`), as `AwareDateTimeField` renders it."""
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
+
+
 def minute_floor(moment: datetime) -> datetime:
     return moment.replace(second=0, microsecond=0)
 

@@ -16,6 +16,7 @@ from venueos.events.serializers import (
     EventTransitionIn,
     RegistrationIn,
     RegistrationOut,
+    registration_json,
 )
 from venueos.venues.selectors import venue_get
 
@@ -115,7 +116,7 @@ class EventRegistrationsApi(ListMixin, APIView):
         registrations = selectors.registration_list_for_event(
             event, user=request.user, status=request.query_params.get("status")
         )
-        return self.paginated(registrations, RegistrationOut)
+        return self.paginated_json(registrations, registration_json)
 
     @extend_schema(
         request=RegistrationIn,
@@ -156,7 +157,7 @@ class EventRegistrationsApi(ListMixin, APIView):
                 state_read_now=True,
             )
             return Response(
-                RegistrationOut(registration).data, status=status.HTTP_201_CREATED
+                registration_json(registration), status=status.HTTP_201_CREATED
             )
 
         return idempotent_post(
@@ -193,4 +194,4 @@ class MyRegistrationsApi(ListMixin, APIView):
         registrations = selectors.registration_list_for_user(
             request.user, status=request.query_params.get("status")
         )
-        return self.paginated(registrations, RegistrationOut)
+        return self.paginated_json(registrations, registration_json)

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from venueos.common.timeutils import AwareDateTimeField
+from venueos.common.timeutils import AwareDateTimeField, rfc3339_utc
 from venueos.events.models import (
     MAX_REGISTRATION_QUANTITY,
     Event,
@@ -174,6 +174,32 @@ class RegistrationOut(serializers.ModelSerializer):
             "created_at",
             "cancelled_at",
         ]
+
+
+def registration_json(registration: Registration) -> dict:
+    """The registration JSON of docs/api.md, built directly: a flash sale
+    renders one per winner, and the ModelSerializer built its nested fields
+    anew for each. The schema is still described by `RegistrationOut`; a test
+    keeps the two identical."""
+    event, attendee = registration.event, registration.attendee
+    return {
+        "id": str(registration.id),
+        "event_id": str(registration.event_id),
+        "event": {
+            "id": str(event.id),
+            "name": event.name,
+            "venue_id": str(event.venue_id),
+            "start_at": rfc3339_utc(event.start_at),
+            "end_at": rfc3339_utc(event.end_at),
+            "status": event.status,
+        },
+        "attendee": {"id": str(attendee.id), "full_name": attendee.full_name},
+        "quantity": registration.quantity,
+        "status": registration.status,
+        "code": registration.code,
+        "created_at": rfc3339_utc(registration.created_at),
+        "cancelled_at": rfc3339_utc(registration.cancelled_at),
+    }
 
 
 # --- waiting lists ----------------------------------------------------------
