@@ -125,6 +125,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "venueos.common.middleware.ReleaseRequestMiddleware",
     "venueos.common.middleware.RequestContextMiddleware",
     "venueos.common.middleware.DatabaseUnavailableMiddleware",
     "venueos.common.middleware.RejectOversizeBodyMiddleware",
@@ -347,7 +348,7 @@ LOGGING = logging_config(
 # --- Operations: metrics, task queue and e-mail (docs/deploy.md) -------------
 
 # Outermost, so that the request line and the latency cover every middleware.
-MIDDLEWARE.insert(0, "venueos.common.observability.ObservabilityMiddleware")
+MIDDLEWARE.insert(1, "venueos.common.observability.ObservabilityMiddleware")
 # Anonymous public reads from a streaming replica, when one is given
 # (venueos/common/replica.py, docs/scaling.md); writes always on the primary.
 if os.environ.get("VENUEOS_REPLICA_URL"):

@@ -1,7 +1,6 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from venueos.accounts import selectors, services
 from venueos.accounts.serializers import (
@@ -14,12 +13,12 @@ from venueos.accounts.serializers import (
     UserCreateIn,
     UserOut,
 )
-from venueos.common.api import ListMixin, parse
+from venueos.common.api import ApiView, ListMixin, parse
 from venueos.common.permissions import require_signed_in
 from venueos.common.throttling import LoginRateThrottle
 
 
-class RegisterApi(APIView):
+class RegisterApi(ApiView):
     authentication_classes = []
     throttle_classes = [LoginRateThrottle]
 
@@ -30,7 +29,7 @@ class RegisterApi(APIView):
         return Response(UserOut(user).data, status=status.HTTP_201_CREATED)
 
 
-class TokenListCreateApi(ListMixin, APIView):
+class TokenListCreateApi(ListMixin, ApiView):
     def get_throttles(self):
         if self.request.method == "POST":
             return [LoginRateThrottle()]
@@ -56,7 +55,7 @@ class TokenListCreateApi(ListMixin, APIView):
         return self.paginated(selectors.token_list_for_user(user), TokenOut)
 
 
-class TokenDetailApi(APIView):
+class TokenDetailApi(ApiView):
     @extend_schema(responses={204: None}, tags=["accounts"])
     def delete(self, request, token_id):
         user = require_signed_in(request.user)
@@ -64,13 +63,13 @@ class TokenDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class MeApi(APIView):
+class MeApi(ApiView):
     @extend_schema(responses={200: UserOut}, tags=["accounts"])
     def get(self, request):
         return Response(UserOut(require_signed_in(request.user)).data)
 
 
-class OrganizationListCreateApi(ListMixin, APIView):
+class OrganizationListCreateApi(ListMixin, ApiView):
     @extend_schema(responses={200: OrganizationOut(many=True)}, tags=["accounts"])
     def get(self, request):
         require_signed_in(request.user)
@@ -90,7 +89,7 @@ class OrganizationListCreateApi(ListMixin, APIView):
         )
 
 
-class UserCreateApi(APIView):
+class UserCreateApi(ApiView):
     @extend_schema(request=UserCreateIn, responses={201: UserOut}, tags=["accounts"])
     def post(self, request):
         require_signed_in(request.user)

@@ -4,7 +4,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from venueos.bookings import selectors, services
 from venueos.bookings.serializers import (
@@ -15,7 +14,7 @@ from venueos.bookings.serializers import (
     HistoryEntryOut,
     booking_json,
 )
-from venueos.common.api import ListMixin, idempotent_post, parse, parse_uuid
+from venueos.common.api import ApiView, ListMixin, idempotent_post, parse, parse_uuid
 from venueos.common.permissions import require_signed_in
 from venueos.common.throttling import BookingCreateRateThrottle
 from venueos.common.timeutils import parse_aware, parse_day
@@ -48,7 +47,7 @@ class CreateThrottledMixin:
         return throttles
 
 
-class BookingListCreateApi(CreateThrottledMixin, ListMixin, APIView):
+class BookingListCreateApi(CreateThrottledMixin, ListMixin, ApiView):
     @extend_schema(
         parameters=[
             OpenApiParameter("space_id", OpenApiTypes.UUID),
@@ -125,7 +124,7 @@ class BookingListCreateApi(CreateThrottledMixin, ListMixin, APIView):
         return Response(booking_json(booking), status=status.HTTP_201_CREATED)
 
 
-class BookingDetailApi(APIView):
+class BookingDetailApi(ApiView):
     @extend_schema(responses={200: BookingOut}, tags=TAGS)
     def get(self, request, booking_id):
         user = require_signed_in(request.user)
@@ -161,7 +160,7 @@ class BookingDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class BookingDecisionApi(APIView):
+class BookingDecisionApi(ApiView):
     approve = True
 
     @extend_schema(request=CancelIn, responses={200: BookingOut}, tags=TAGS)
@@ -180,7 +179,7 @@ class BookingRejectApi(BookingDecisionApi):
     approve = False
 
 
-class BookingHistoryApi(APIView):
+class BookingHistoryApi(ApiView):
     @extend_schema(responses={200: HistoryEntryOut(many=True)}, tags=TAGS)
     def get(self, request, booking_id):
         user = require_signed_in(request.user)
@@ -190,7 +189,7 @@ class BookingHistoryApi(APIView):
         )
 
 
-class MyBookingsApi(ListMixin, APIView):
+class MyBookingsApi(ListMixin, ApiView):
     @extend_schema(
         parameters=[
             OpenApiParameter("start_date", OpenApiTypes.DATE),

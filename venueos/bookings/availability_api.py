@@ -13,11 +13,10 @@ from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.renderers import JSONRenderer
-from rest_framework.views import APIView
 
 from venueos.bookings.availability import availability_search
 from venueos.bookings.serializers import SpaceAvailabilityOut, availability_json
-from venueos.common.api import parse_uuid
+from venueos.common.api import ApiView, parse_uuid
 from venueos.common.problems import InvalidInput
 from venueos.common.timeutils import parse_aware
 
@@ -134,7 +133,7 @@ SEARCH_PARAMETERS = [
 ]
 
 
-class AvailabilitySearchApi(APIView):
+class AvailabilitySearchApi(ApiView):
     @extend_schema(
         operation_id="availability_search",
         summary="Free time of a space or of a venue's spaces",

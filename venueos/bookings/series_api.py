@@ -4,7 +4,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from venueos.bookings import selectors, services
 from venueos.bookings.api import IDEMPOTENCY_HEADER, CreateThrottledMixin
@@ -19,14 +18,14 @@ from venueos.bookings.series import (
     booking_series_cancel,
     booking_series_create,
 )
-from venueos.common.api import idempotent_post, parse
+from venueos.common.api import ApiView, idempotent_post, parse
 from venueos.common.permissions import require_signed_in
 from venueos.common.timeutils import parse_day
 
 TAGS = ["bookings"]
 
 
-class BookingSeriesCreateApi(CreateThrottledMixin, APIView):
+class BookingSeriesCreateApi(CreateThrottledMixin, ApiView):
     @extend_schema(
         request=SeriesCreateIn,
         parameters=[IDEMPOTENCY_HEADER],
@@ -84,7 +83,7 @@ class BookingSeriesCreateApi(CreateThrottledMixin, APIView):
         )
 
 
-class BookingSeriesDetailApi(APIView):
+class BookingSeriesDetailApi(ApiView):
     @extend_schema(responses={200: SeriesOut}, tags=TAGS)
     def get(self, request, series_id):
         user = require_signed_in(request.user)

@@ -9,9 +9,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import renderers, serializers
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from venueos.calendars import ics, selectors, services
+from venueos.common.api import ApiView
 from venueos.common.permissions import require_signed_in
 from venueos.common.problems import NotFound
 from venueos.venues.selectors import space_get
@@ -50,21 +50,21 @@ def _ics(body: bytes) -> Response:
     )
 
 
-class MyCalendarApi(APIView):
+class MyCalendarApi(ApiView):
     @extend_schema(responses={200: FeedUrlOut}, tags=TAGS)
     def get(self, request):
         user = require_signed_in(request.user)
         return Response(_feed_url(request, services.calendar_feed_secret(actor=user)))
 
 
-class MyCalendarRotateApi(APIView):
+class MyCalendarRotateApi(ApiView):
     @extend_schema(request=None, responses={200: FeedUrlOut}, tags=TAGS)
     def post(self, request):
         user = require_signed_in(request.user)
         return Response(_feed_url(request, services.calendar_feed_rotate(actor=user)))
 
 
-class UserFeedApi(APIView):
+class UserFeedApi(ApiView):
     authentication_classes: list = []
     renderer_classes = [IcsRenderer]
 
@@ -88,7 +88,7 @@ class UserFeedApi(APIView):
         )
 
 
-class SpaceBusyFeedApi(APIView):
+class SpaceBusyFeedApi(ApiView):
     renderer_classes = [IcsRenderer]
 
     @extend_schema(

@@ -10,10 +10,31 @@ from uuid import UUID
 from django.http import HttpResponse
 from rest_framework import serializers
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from venueos.common.idempotency import idempotent_response
 from venueos.common.pagination import LimitOffsetPagination
 from venueos.common.problems import PROBLEM_CONTENT_TYPE, InvalidInput
+
+
+class ApiView(APIView):
+    """DRF's APIView, leaving no reference cycle behind once the response is
+    closed (see `ReleaseRequestMiddleware`): Django's `View.setup` stores
+    `self.head = self.get`, a method bound to the view itself, and DRF's
+    `Request` keeps a parser context that names the view and the request
+    itself. Each API request's view, request and everything they hold would
+    otherwise wait for the cycle collector."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response._resource_closers.append(self._release)
+        return response
+
+    def _release(self) -> None:
+        request = self.__dict__.get("request")
+        if request is not None:
+            request.parser_context = None
+        self.__dict__.clear()
 
 
 def parse_uuid(value: str, field: str, *, slug: str | None = None) -> UUID:
@@ -31,8 +52,30 @@ def parse(serializer_class: type[serializers.Serializer], data: Any, **kwargs) -
     if not isinstance(data, dict) and not kwargs.get("many"):
         raise InvalidInput("The request body must be a JSON object.")
     serializer = serializer_class(data=data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
+    try:
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+    finally:
+        unbind(serializer)
+
+
+def unbind(serializer: serializers.BaseSerializer) -> None:
+    """Cut the links between a used serializer and its fields.
+
+    DRF binds every field to its serializer (`field.parent`, and a list
+    serializer's `child`) and caches the bound fields on the serializer: a
+    reference cycle of some 90 objects per serializer, which only the cycle
+    collector would free (see `ReleaseRequestMiddleware`). Call it once the
+    serializer's data, validated data or errors have been read."""
+    child = getattr(serializer, "child", None)
+    if isinstance(child, serializers.BaseSerializer):
+        child.__dict__.pop("parent", None)
+        unbind(child)
+    fields = serializer.__dict__.pop("fields", None)
+    for field in (fields or {}).values():
+        field.__dict__.pop("parent", None)
+        if isinstance(field, serializers.BaseSerializer):
+            unbind(field)
 
 
 class ListMixin:
@@ -41,7 +84,9 @@ class ListMixin:
     def paginated(self, queryset, serializer_class, context: dict | None = None):
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, self.request, view=self)
-        data = serializer_class(page, many=True, context=context or {}).data
+        serializer = serializer_class(page, many=True, context=context or {})
+        data = serializer.data
+        unbind(serializer)
         return paginator.get_paginated_response(data)
 
     def paginated_json(self, queryset, to_json):

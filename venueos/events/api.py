@@ -2,9 +2,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from venueos.common.api import ListMixin, idempotent_post, parse, parse_uuid
+from venueos.common.api import ApiView, ListMixin, idempotent_post, parse, parse_uuid
 from venueos.common.permissions import require_signed_in
 from venueos.events import selectors, services
 from venueos.events.serializers import (
@@ -25,7 +24,7 @@ REGISTRATION_SCOPE = "events.registration_create"
 _TRUE = {"1", "true", "yes"}
 
 
-class EventListCreateApi(ListMixin, APIView):
+class EventListCreateApi(ListMixin, ApiView):
     @extend_schema(
         parameters=[
             OpenApiParameter("venue_id", OpenApiTypes.UUID),
@@ -59,7 +58,7 @@ class EventListCreateApi(ListMixin, APIView):
         return Response(EventOut(event).data, status=status.HTTP_201_CREATED)
 
 
-class EventDetailApi(APIView):
+class EventDetailApi(ApiView):
     @extend_schema(responses={200: EventOut}, tags=TAGS)
     def get(self, request, event_id):
         return Response(EventOut(selectors.event_get(event_id, user=request.user)).data)
@@ -83,7 +82,7 @@ class EventDetailApi(APIView):
         return Response(EventOut(event).data)
 
 
-class EventTransitionApi(APIView):
+class EventTransitionApi(ApiView):
     @extend_schema(
         request=EventTransitionIn,
         responses={
@@ -104,7 +103,7 @@ class EventTransitionApi(APIView):
         return Response(EventOut(event).data)
 
 
-class EventRegistrationsApi(ListMixin, APIView):
+class EventRegistrationsApi(ListMixin, ApiView):
     @extend_schema(
         parameters=[OpenApiParameter("status", str, enum=REGISTRATION_STATUSES)],
         responses={200: RegistrationOut(many=True)},
@@ -168,7 +167,7 @@ class EventRegistrationsApi(ListMixin, APIView):
         )
 
 
-class RegistrationDetailApi(APIView):
+class RegistrationDetailApi(ApiView):
     @extend_schema(
         responses={
             204: None,
@@ -183,7 +182,7 @@ class RegistrationDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class MyRegistrationsApi(ListMixin, APIView):
+class MyRegistrationsApi(ListMixin, ApiView):
     @extend_schema(
         parameters=[OpenApiParameter("status", str, enum=REGISTRATION_STATUSES)],
         responses={200: RegistrationOut(many=True)},

@@ -6,9 +6,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from venueos.common.api import parse
+from venueos.common.api import ApiView, parse
 from venueos.common.permissions import require_signed_in
 from venueos.events import checkin, selectors
 from venueos.events.serializers import CheckInCountsOut, CheckInIn, CheckInOut
@@ -17,7 +16,7 @@ from venueos.events.tickets import ticket_qr_svg
 TAGS = ["check-in"]
 
 
-class EventCheckInsApi(APIView):
+class EventCheckInsApi(ApiView):
     @extend_schema(
         request=CheckInIn,
         responses={
@@ -62,7 +61,7 @@ class EventCheckInsApi(APIView):
         return Response(CheckInCountsOut(counts).data)
 
 
-class RegistrationQrApi(APIView):
+class RegistrationQrApi(ApiView):
     @extend_schema(
         responses={
             (200, "image/svg+xml"): OpenApiResponse(

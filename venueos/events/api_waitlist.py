@@ -3,9 +3,8 @@
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from venueos.common.api import ListMixin, parse
+from venueos.common.api import ApiView, ListMixin, parse
 from venueos.common.permissions import require_signed_in
 from venueos.events import selectors, waitlist
 from venueos.events.serializers import (
@@ -21,7 +20,7 @@ TAGS = ["waiting lists"]
 _STATUS_PARAMETER = OpenApiParameter("status", str, enum=WAITLIST_STATUS_FILTERS)
 
 
-class EventWaitlistApi(ListMixin, APIView):
+class EventWaitlistApi(ListMixin, ApiView):
     @extend_schema(
         parameters=[_STATUS_PARAMETER],
         responses={200: WaitlistQueueEntryOut(many=True)},
@@ -62,7 +61,7 @@ class EventWaitlistApi(ListMixin, APIView):
         return Response(WaitlistEntryOut(entry).data, status=status.HTTP_201_CREATED)
 
 
-class WaitlistEntryApi(APIView):
+class WaitlistEntryApi(ApiView):
     @extend_schema(
         responses={
             204: None,
@@ -81,7 +80,7 @@ class WaitlistEntryApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class MyWaitlistApi(ListMixin, APIView):
+class MyWaitlistApi(ListMixin, ApiView):
     @extend_schema(
         parameters=[_STATUS_PARAMETER],
         responses={200: WaitlistEntryOut(many=True)},

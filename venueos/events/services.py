@@ -492,7 +492,13 @@ def registration_create(
     else:
         refusal = _why_not_sold(event.pk, quantity, refusals_only=True)
     if refusal is not None:
-        raise refusal
+        # This frame (in the problem's traceback) must not keep the problem
+        # in a local: the two would form a cycle, one per sold-out answer,
+        # for the cycle collector to find.
+        try:
+            raise refusal
+        finally:
+            del refusal
     return _sell(event=event, actor=actor, quantity=quantity)
 
 

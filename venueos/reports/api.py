@@ -10,9 +10,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import renderers, serializers
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from venueos.common.api import parse_uuid
+from venueos.common.api import ApiView, parse_uuid
 from venueos.common.permissions import require_signed_in
 from venueos.common.problems import InvalidInput
 from venueos.common.timeutils import parse_day
@@ -49,7 +48,7 @@ class UtilizationRowOut(serializers.Serializer):
     )
 
 
-class UtilizationReportApi(APIView):
+class UtilizationReportApi(ApiView):
     renderer_classes = [renderers.JSONRenderer, CsvRenderer]
 
     @extend_schema(

@@ -2,9 +2,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from venueos.common.api import ListMixin, parse
+from venueos.common.api import ApiView, ListMixin, parse
 from venueos.common.permissions import require_signed_in
 from venueos.common.problems import InvalidInput
 from venueos.venues import selectors, services
@@ -26,7 +25,7 @@ from venueos.venues.serializers import (
 TAGS = ["venues"]
 
 
-class VenueListCreateApi(ListMixin, APIView):
+class VenueListCreateApi(ListMixin, ApiView):
     @extend_schema(
         parameters=[
             OpenApiParameter("organization", str, description="organization slug"),
@@ -50,7 +49,7 @@ class VenueListCreateApi(ListMixin, APIView):
         return Response(VenueOut(venue).data, status=status.HTTP_201_CREATED)
 
 
-class VenueDetailApi(APIView):
+class VenueDetailApi(ApiView):
     @extend_schema(responses={200: VenueOut}, tags=TAGS)
     def get(self, request, venue_id):
         return Response(VenueOut(selectors.venue_get(venue_id, user=request.user)).data)
@@ -71,7 +70,7 @@ class VenueDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class VenueSpacesApi(APIView):
+class VenueSpacesApi(ApiView):
     @extend_schema(
         parameters=[
             OpenApiParameter("tree", OpenApiTypes.BOOL, description="nest children")
@@ -88,7 +87,7 @@ class VenueSpacesApi(APIView):
         return Response(SpaceOut(selectors.venue_spaces(venue.id), many=True).data)
 
 
-class SpaceCreateApi(APIView):
+class SpaceCreateApi(ApiView):
     @extend_schema(request=SpaceIn, responses={201: SpaceOut}, tags=TAGS)
     def post(self, request):
         require_signed_in(request.user)
@@ -101,7 +100,7 @@ class SpaceCreateApi(APIView):
         )
 
 
-class SpaceDetailApi(APIView):
+class SpaceDetailApi(ApiView):
     @extend_schema(responses={200: SpaceOut}, tags=TAGS)
     def get(self, request, space_id):
         space = selectors.space_get(space_id, user=request.user)
@@ -123,7 +122,7 @@ class SpaceDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class OpeningHoursApi(APIView):
+class OpeningHoursApi(ApiView):
     @extend_schema(responses={200: OpeningHoursOut(many=True)}, tags=TAGS)
     def get(self, request, venue_id):
         venue = selectors.venue_get(venue_id, user=request.user)
@@ -152,7 +151,7 @@ class OpeningHoursApi(APIView):
         return Response(OpeningHoursOut(rows, many=True).data)
 
 
-class ClosureListCreateApi(ListMixin, APIView):
+class ClosureListCreateApi(ListMixin, ApiView):
     @extend_schema(responses={200: ClosureOut(many=True)}, tags=TAGS)
     def get(self, request, venue_id):
         venue = selectors.venue_get(venue_id, user=request.user)
@@ -169,7 +168,7 @@ class ClosureListCreateApi(ListMixin, APIView):
         return Response(ClosureOut(closure).data, status=status.HTTP_201_CREATED)
 
 
-class ClosureDetailApi(APIView):
+class ClosureDetailApi(ApiView):
     @extend_schema(responses={204: None}, tags=TAGS)
     def delete(self, request, closure_id):
         require_signed_in(request.user)

@@ -3,9 +3,8 @@
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from venueos.common.api import ListMixin, parse
+from venueos.common.api import ApiView, ListMixin, parse
 from venueos.common.permissions import require_signed_in
 from venueos.venues import gates
 from venueos.venues.selectors import venue_get
@@ -14,7 +13,7 @@ from venueos.venues.serializers import GateIn, GateOut
 TAGS = ["venues"]
 
 
-class VenueGatesApi(ListMixin, APIView):
+class VenueGatesApi(ListMixin, ApiView):
     @extend_schema(responses={200: GateOut(many=True)}, tags=TAGS)
     def get(self, request, venue_id):
         require_signed_in(request.user)
