@@ -13,7 +13,8 @@ the generated schema, so the contract a client reads is the one enforced:
 
 Ranges, lengths and the domain's own rules stay with the serializers and
 services, which word those errors better. The schema is generated once per
-process, on the first API request.
+process: by a serving worker at start-up (`venueos/asgi.py`), elsewhere on
+the first API request.
 """
 
 from __future__ import annotations
@@ -74,12 +75,18 @@ def _build_index() -> dict[tuple[type, str], dict]:
     return index
 
 
-def _operation(view_class, method: str) -> dict | None:
+def load_schema() -> None:
+    """Generate the schema now rather than on the first API request (a
+    serving worker calls it at start-up, before it freezes what it loaded)."""
     global _index
     if _index is None:
         with _lock:
             if _index is None:
                 _index = _build_index()
+
+
+def _operation(view_class, method: str) -> dict | None:
+    load_schema()
     return _index.get((view_class, method))
 
 
