@@ -167,32 +167,9 @@ def _register(event_id: str, buyer: dict):
 def _caller():
     from django.core.handlers.wsgi import WSGIHandler
 
-    app = WSGIHandler()
+    from venueos.testing.wsgi import wsgi_caller
 
-    def call(method, path, body, token) -> str:
-        data = json.dumps(body).encode() if body is not None else b""
-        path, _, query = path.partition("?")
-        environ = {
-            "REQUEST_METHOD": method,
-            "PATH_INFO": path,
-            "QUERY_STRING": query,
-            "SERVER_NAME": "127.0.0.1",
-            "SERVER_PORT": "8000",
-            "REMOTE_ADDR": "127.0.0.1",
-            "HTTP_HOST": "127.0.0.1:8000",
-            "CONTENT_TYPE": "application/json",
-            "CONTENT_LENGTH": str(len(data)),
-            "wsgi.input": io.BytesIO(data),
-            "wsgi.url_scheme": "http",
-            "wsgi.errors": sys.stderr,
-        }
-        if token:
-            environ["HTTP_AUTHORIZATION"] = f"Bearer {token}"
-        status = []
-        b"".join(app(environ, lambda line, headers, *_: status.append(line)))
-        return status[0]
-
-    return call
+    return wsgi_caller(WSGIHandler())
 
 
 def _print_queries(call, request) -> None:

@@ -6,9 +6,6 @@ collections stop a worker for tens of milliseconds under load
 from __future__ import annotations
 
 import gc
-import io
-import json
-import sys
 from collections import Counter
 from datetime import timedelta
 from urllib.parse import urlencode
@@ -22,6 +19,7 @@ from tests.bookings.helpers import at, future_day, iso
 from tests.conftest import PASSWORD, make_space, make_user
 from tests.events.helpers import make_event, set_sold
 from venueos.accounts.services import token_create
+from venueos.testing.wsgi import wsgi_caller
 
 pytestmark = pytest.mark.django_db
 
@@ -33,36 +31,12 @@ def served():
     test client arranges)."""
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
-    app = WSGIHandler()
+    call = wsgi_caller(WSGIHandler())
 
-    def call(method: str, path: str, token: str | None, body: dict | None) -> int:
-        data = json.dumps(body).encode() if body is not None else b""
-        path, _, query = path.partition("?")
-        environ = {
-            "REQUEST_METHOD": method,
-            "PATH_INFO": path,
-            "QUERY_STRING": query,
-            "SERVER_NAME": "127.0.0.1",
-            "SERVER_PORT": "8000",
-            "REMOTE_ADDR": "127.0.0.1",
-            "HTTP_HOST": "127.0.0.1:8000",
-            "CONTENT_TYPE": "application/json",
-            "CONTENT_LENGTH": str(len(data)),
-            "wsgi.input": io.BytesIO(data),
-            "wsgi.url_scheme": "http",
-            "wsgi.errors": sys.stderr,
-        }
-        if token:
-            environ["HTTP_AUTHORIZATION"] = f"Bearer {token}"
-        statuses: list[str] = []
-        response = app(environ, lambda status, headers, *_: statuses.append(status))
-        try:
-            b"".join(response)
-        finally:
-            response.close()
-        return int(statuses[0].split()[0])
+    def status_of(method: str, path: str, token: str | None, body: dict | None):
+        return int(call(method, path, body, token).split()[0])
 
-    yield call
+    yield status_of
     request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)
 
