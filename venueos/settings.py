@@ -347,7 +347,8 @@ LOGGING = logging_config(
 
 # --- Operations: metrics, task queue and e-mail (docs/deploy.md) -------------
 
-# Outermost, so that the request line and the latency cover every middleware.
+# Right inside ReleaseRequestMiddleware (which only adds a closer to the
+# response), so that the request line and the latency cover every middleware.
 MIDDLEWARE.insert(1, "venueos.common.observability.ObservabilityMiddleware")
 # Anonymous public reads from a streaming replica, when one is given
 # (venueos/common/replica.py, docs/scaling.md); writes always on the primary.

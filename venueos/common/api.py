@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -20,20 +21,23 @@ from venueos.common.problems import PROBLEM_CONTENT_TYPE, InvalidInput
 class ApiView(APIView):
     """DRF's APIView, leaving no reference cycle behind once the response is
     closed (see `ReleaseRequestMiddleware`): Django's `View.setup` stores
-    `self.head = self.get`, a method bound to the view itself, and DRF's
+    `self.head = self.get`, a method bound to the view itself; DRF's
     `Request` keeps a parser context that names the view and the request
-    itself. Each API request's view, request and everything they hold would
-    otherwise wait for the cycle collector."""
+    itself; a rendered DRF `Response` keeps a renderer context that names
+    the response itself. Each API request's view, request and everything
+    they hold would otherwise wait for the cycle collector."""
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
-        response._resource_closers.append(self._release)
+        response._resource_closers.append(partial(self._release, response))
         return response
 
-    def _release(self) -> None:
+    def _release(self, response) -> None:
         request = self.__dict__.get("request")
         if request is not None:
             request.parser_context = None
+        if hasattr(response, "renderer_context"):
+            response.renderer_context = None
         self.__dict__.clear()
 
 

@@ -6,9 +6,9 @@ answer: one round trip on every request, about a tenth of a request thread's
 time in the capacity mix, to catch a case that is rare (the server restarted
 or ended the session).
 
-A connection in steady use needs none of that when PostgreSQL ends a session
-(a crash, a restart, `pg_terminate_backend`, `idle_session_timeout`) the
-server sends an error message or its kernel closes the socket, so the idle
+A connection in steady use needs none of that. When PostgreSQL ends a
+session (a crash, a restart, `pg_terminate_backend`, `idle_session_timeout`),
+the server sends an error message or its kernel closes the socket, so the idle
 connection's socket becomes readable. A connection whose socket has nothing
 to read and that was handed out less than `QUIET_SECONDS` ago goes out with no
 round trip; any other gets psycopg_pool's full check, which replaces it if it

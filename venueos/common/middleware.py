@@ -87,25 +87,24 @@ class RequestContextMiddleware:
 
 
 class ReleaseRequestMiddleware:
-    """Outermost: once the server has closed the response, cut the references
-    that point back at the request, so that reference counting frees the
-    request's objects at once.
+    """Outermost: once the server has closed the response, drop what points
+    back at the request, so that reference counting frees the request's
+    objects at once.
 
-    Django's authentication middleware closes a lazy `user` over the request,
-    the messages middleware gives it a storage that points back at it, and a
-    DRF view, its `Request` and the response's renderer context point at each
-    other. So each request left a ring of 40 to 150 objects that only
-    Python's cycle collector could free: it ran many times a second under
-    load, and its full collections stopped the worker for 10 to 35 ms
-    (docs/benchmarks.md). Django's own handler closes the request the same
-    way (a closer on the response)."""
+    Django's authentication middleware closes a lazy `user` (and `auser`)
+    over the request, and the messages middleware gives it a storage that
+    points back at it: each request was left in a ring that only Python's
+    cycle collector could free, and under load its full collections stopped
+    the worker for 10 to 35 ms (docs/benchmarks.md). API views cut their own
+    rings (`venueos.common.api.ApiView`). Django's handler closes the request
+    the same way, with a closer on the response."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         response = self.get_response(request)
-        response._resource_closers.append(partial(_release, request, response))
+        response._resource_closers.append(partial(_release, request))
         return response
 
 
@@ -113,19 +112,9 @@ class ReleaseRequestMiddleware:
 _BACK_REFERENCES = ("user", "auser", "_cached_user", "_messages")
 
 
-def _release(request, response) -> None:
+def _release(request) -> None:
     for name in _BACK_REFERENCES:
         request.__dict__.pop(name, None)
-    context = getattr(response, "renderer_context", None)
-    if context:
-        response.renderer_context = None
-        drf_request = context.get("request")
-        if drf_request is not None:
-            drf_request.parser_context = None
-        view = context.get("view")
-        if view is not None:
-            view.__dict__.pop("response", None)
-            view.__dict__.pop("request", None)
 
 
 def _is_api(request) -> bool:
