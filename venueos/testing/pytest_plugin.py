@@ -11,6 +11,7 @@ its grants on the test database after the migrations, and its login is in
 served application.
 """
 
+import atexit
 import os
 import secrets
 import shutil
@@ -73,6 +74,9 @@ def pytest_load_initial_conftests(early_config, parser, args):
         from venueos import embedded
 
         _throwaway_dir = Path(tempfile.mkdtemp(prefix="venueos-test-pg-"))
+        # pytest skips pytest_unconfigure when the command line is refused
+        # after this hook (an unknown option): the server must stop anyway.
+        atexit.register(_stop_throwaway_server)
         server = embedded.start(_throwaway_dir / "pgdata", throwaway=True)
         os.environ["DATABASE_URL"] = server.owner_url
         os.environ["VENUEOS_APP_ROLE"] = embedded.APP_ROLE
@@ -92,8 +96,14 @@ def pytest_configure(config):
 
 
 def pytest_unconfigure(config):
+    _stop_throwaway_server()
+
+
+def _stop_throwaway_server():
+    global _throwaway_dir
     if _throwaway_dir is not None:
         from venueos import embedded
 
         embedded.stop(_throwaway_dir / "pgdata")
         shutil.rmtree(_throwaway_dir, ignore_errors=True)
+        _throwaway_dir = None
