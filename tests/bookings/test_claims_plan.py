@@ -15,6 +15,7 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 
+import psycopg
 import pytest
 from django.db import connection
 
@@ -68,7 +69,10 @@ def _claim_scans(spaces, low, high) -> list[dict]:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
         plan = cursor.fetchone()[0]
-    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return _claim_nodes(json.loads(plan) if isinstance(plan, str) else plan)
+
+
+def _claim_nodes(plan) -> list[dict]:
     found = []
 
     def walk(node):
@@ -165,3 +169,43 @@ def test_both_ways_of_reading_claims_give_the_same_blocked_time(venues, monkeypa
 
     assert busy_at(floor1.id, next_door)
     assert not busy_at(rooms1[0].id, next_door)
+
+
+def _generic_claim_scans(spaces, low, high) -> list[dict]:
+    """As `_claim_scans`, for the plan a prepared statement of the query may
+    settle on after five runs: one made without the parameters' values."""
+    snapshot = Snapshot(spaces)
+    ancestors = {a: s.venue_id for s in spaces for a in snapshot.ancestors[s.id]}
+    sql, params = _claims_query(spaces, ancestors, low, high)
+    numbered = iter(range(1, len(params) + 1))
+    prepared = re.sub("%s", lambda _: f"${next(numbered)}", sql)
+    connection.ensure_connection()
+    with psycopg.ClientCursor(connection.connection) as cursor:
+        cursor.execute(f"PREPARE claims_probe AS {prepared}")
+        try:
+            cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute(
+                "EXPLAIN (FORMAT JSON) EXECUTE claims_probe"
+                f"({', '.join(['%s'] * len(params))})",
+                params,
+            )
+            plan = cursor.fetchone()[0]
+        finally:
+            cursor.execute("DEALLOCATE claims_probe")
+    return _claim_nodes(plan)
+
+
+def test_the_generic_plan_of_a_prepared_read_narrows_on_venue_and_space(venues):
+    """Connections prepare the queries they run often (settings.py), and
+    PostgreSQL may then keep a plan made without the parameters' values. That
+    plan must narrow on venue and space as the one made with them does."""
+    _venue, _hall, _floor, rooms = venues[1]
+    low = FIRST + timedelta(days=400)
+    scans = _generic_claim_scans([rooms[0]], low, low + timedelta(days=7))
+    assert len(scans) == 3
+    for node in scans:
+        assert "Seq Scan" not in node["Node Type"]
+        assert re.search(r"venue_id = \$\d", _index_conditions(node)), node
+        assert re.search(r"space_id = \$\d", _conditions(node)), node
+        assert "period &&" in _conditions(node), node
