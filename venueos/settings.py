@@ -38,13 +38,15 @@ def _database_from_url(url: str) -> dict:
         ),
     )
     # Parameters travel apart from the statement, so a statement's text is the
-    # same on every call and psycopg prepares it on a connection's fifth use:
-    # PostgreSQL then skips parsing and planning it (about a third of its CPU
-    # per request under the capacity mix, docs/benchmarks.md). Django turns
-    # preparing off by default for PgBouncer before 1.21 in transaction mode;
-    # VENUEOS_DB_PREPARE=0 does that here.
-    options["server_side_binding"] = True
-    options["prepare_threshold"] = 5 if _env_bool("VENUEOS_DB_PREPARE", True) else None
+    # same on every call and psycopg prepares it on a connection's sixth run:
+    # PostgreSQL then parses it once per connection, and plans it once where a
+    # generic plan serves (a third of its CPU per request under the capacity
+    # mix, ADR 0011). VENUEOS_DB_PREPARE=0 gives
+    # Django's defaults back (values in the text, nothing prepared), for
+    # PgBouncer before 1.22 in transaction mode.
+    if _env_bool("VENUEOS_DB_PREPARE", True):
+        options["server_side_binding"] = True
+        options["prepare_threshold"] = 5
     pool_size = int(os.environ.get("VENUEOS_DB_POOL", "0"))
     if pool_size > 0:
         # Django's built-in psycopg pool; CONN_MAX_AGE must stay 0 with it.
