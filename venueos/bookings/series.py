@@ -54,9 +54,9 @@ from venueos.common.locking import lock_rows, lock_space_paths, lost_race_as
 from venueos.common.permissions import manages_organization, require_signed_in
 from venueos.common.problems import InvalidInput, PermissionDenied
 from venueos.common.timeutils import (
-    AwareDateTimeField,
     local_wall_time,
     require_in_years,
+    rfc3339_utc,
 )
 from venueos.venues.models import Space
 
@@ -70,8 +70,6 @@ FREQUENCIES = {
     "monthly": rrule.MONTHLY,
 }
 ON_CONFLICT = ("fail", "skip")
-
-_stamp = AwareDateTimeField().to_representation
 
 
 @dataclass(frozen=True)
@@ -136,8 +134,8 @@ class Occurrence:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "start_time": _stamp(self.start),
-            "end_time": _stamp(self.end),
+            "start_time": rfc3339_utc(self.start),
+            "end_time": rfc3339_utc(self.end),
             "reason": self.reason,
             "detail": self.detail,
             **self.extra,
@@ -379,8 +377,8 @@ def booking_series_create(
                 "The space (or a space containing it or inside it) is already "
                 "booked then.",
                 conflicting_booking={
-                    "start_time": _stamp(begin),
-                    "end_time": _stamp(finish),
+                    "start_time": rfc3339_utc(begin),
+                    "end_time": rfc3339_utc(finish),
                     "space_id": str(space_id),
                 },
             )
