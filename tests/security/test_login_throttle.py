@@ -10,13 +10,15 @@ import sys
 import textwrap
 
 import pytest
+from django.db import connection, transaction
 from django.test import override_settings
 from rest_framework.test import APIClient
 
 from tests.conftest import PASSWORD
 from tests.security.helpers import app_database_url, assert_problem
 from tests.servers import serve
-from venueos.common.throttling import SharedRateThrottle
+from venueos.common.models import RateCounter
+from venueos.common.throttling import SharedRateThrottle, hit
 
 TOKENS = "/api/v1/auth/tokens/"
 
@@ -173,3 +175,30 @@ def test_over_real_http_a_forged_x_forwarded_for_changes_nothing(admin):
             for n in range(1, 5)
         ]
     assert statuses == [401, 401, 401, 429]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_counter_commits_lazily_only_when_it_is_its_own_transaction():
+    """Outside a transaction the counter's statement commits without waiting
+    for the WAL flush; inside one it must not change how the rest commits."""
+
+    def synchronous_commit() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            return cursor.fetchone()[0]
+
+    # The test server runs with it off; a session of a real deployment has it on.
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit = on")
+    assert hit("lazy-test", "alone", "5/minute") is None
+    assert synchronous_commit() == "on"  # it held for that statement only
+    with transaction.atomic():
+        assert hit("lazy-test", "in-a-transaction", "5/minute") is None
+        assert synchronous_commit() == "on"
+    counts = dict(
+        RateCounter.objects.filter(key__startswith="rate:lazy-test:").values_list(
+            "key", "count"
+        )
+    )
+    assert sorted(counts.values()) == [1, 1]
+    connection.close()  # the next test's session starts with the server's value

@@ -32,6 +32,17 @@ _UPSERT = (
     "ON CONFLICT (key) DO UPDATE SET count = common_ratecounter.count + 1 "
     "RETURNING count"
 )
+# The same, committed without waiting for the WAL flush: a crash can lose a
+# few counts, never a booking. With `synchronous_commit` on, a booking attempt
+# otherwise paid one flush for its counter besides its own (0.36-0.40 ms
+# against 0.07-0.09 ms per upsert on this project's test machine).
+_UPSERT_COMMITTED_LAZILY = (
+    "INSERT INTO common_ratecounter (key, count, expires_at) "
+    "SELECT %s::text, 1, %s::timestamptz"
+    " FROM (SELECT set_config('synchronous_commit', 'off', true)) AS lazy_commit "
+    "ON CONFLICT (key) DO UPDATE SET count = common_ratecounter.count + 1 "
+    "RETURNING count"
+)
 
 
 def parse_rate(rate: str) -> tuple[int, int]:
@@ -49,8 +60,12 @@ def _count_in_redis(key: str, period: int) -> int:
 
 def _count_in_database(key: str, window_end: float) -> int:
     expires_at = datetime.fromtimestamp(window_end, tz=UTC)
+    # Inside a transaction the setting would hold for all of it, whatever
+    # else it writes: only a statement that is its own transaction commits
+    # lazily.
+    upsert = _UPSERT if connection.in_atomic_block else _UPSERT_COMMITTED_LAZILY
     with connection.cursor() as cursor:
-        cursor.execute(_UPSERT, [key, expires_at])
+        cursor.execute(upsert, [key, expires_at])
         return cursor.fetchone()[0]
 
 
