@@ -4,18 +4,14 @@ healthy idle one is handed out without a round trip."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 import psycopg
 import pytest
-from django.db import connection
-from django.db.utils import load_backend
 from psycopg_pool import ConnectionPool
 
+from tests.common.served_database import database_wrapper_from_env
 from tests.concurrency.test_booking_races import _dsn
 from venueos.common import dbpool
 from venueos.common.dbpool import check_idle_connection
-from venueos.settings import _database_from_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -107,11 +103,7 @@ def test_the_served_pool_uses_this_check(monkeypatch, health_checks, expected):
     these settings (through venueos.common.postgresql) checks with it."""
     monkeypatch.setenv("VENUEOS_DB_POOL", "4")
     monkeypatch.setenv("VENUEOS_DB_HEALTH_CHECKS", health_checks)
-    params = {k: quote(str(v), safe="") for k, v in connection.settings_dict.items()}
-    url = "postgres://{USER}:{PASSWORD}@{HOST}:{PORT}/{NAME}".format(**params)
-    settings_dict = {**connection.settings_dict, **_database_from_url(url)}
-    backend = load_backend(settings_dict["ENGINE"])
-    served = backend.DatabaseWrapper(settings_dict, alias="served-pool-test")
+    served = database_wrapper_from_env("served-pool-test")
     try:
         assert served.pool._check is expected
         served.pool.open(wait=True)

@@ -8,18 +8,16 @@ PostgreSQL then parses it once per connection instead of per call.
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 import psycopg
 import pytest
 from django.db import connection
 from django.db.backends.postgresql import base
-from django.db.utils import NotSupportedError, load_backend
+from django.db.utils import NotSupportedError
 
+from tests.common.served_database import database_wrapper_from_env
 from tests.concurrency.test_booking_races import _dsn
 from venueos.accounts.models import User
 from venueos.common.postgresql.base import PreparingCursor
-from venueos.settings import _database_from_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,15 +31,6 @@ def _prepared(conn, table: str = "accounts_user") -> list[str]:
     with conn.cursor() as cursor:
         cursor.execute(PREPARED, [f"%{table}%"])
         return [row[0] for row in cursor.fetchall()]
-
-
-def _wrapper_from_env(monkeypatch, prepare: str):
-    monkeypatch.setenv("VENUEOS_DB_PREPARE", prepare)
-    params = {k: quote(str(v), safe="") for k, v in connection.settings_dict.items()}
-    url = "postgres://{USER}:{PASSWORD}@{HOST}:{PORT}/{NAME}".format(**params)
-    settings_dict = {**connection.settings_dict, **_database_from_url(url)}
-    backend = load_backend(settings_dict["ENGINE"])
-    return backend.DatabaseWrapper(settings_dict, alias="prepare-test")
 
 
 def test_a_query_run_often_is_prepared_on_its_connection():
@@ -62,7 +51,8 @@ def test_a_query_run_often_is_prepared_on_its_connection():
 def test_venueos_db_prepare_turns_preparing_on_and_off(
     monkeypatch, prepare, cursor, expected
 ):
-    wrapper = _wrapper_from_env(monkeypatch, prepare)
+    monkeypatch.setenv("VENUEOS_DB_PREPARE", prepare)
+    wrapper = database_wrapper_from_env("prepare-test")
     params = wrapper.get_connection_params()
     # Off is Django's default: values written into the text (a client cursor).
     assert params["cursor_factory"] is cursor
