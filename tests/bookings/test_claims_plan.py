@@ -62,14 +62,19 @@ def _claim_scans(spaces, low, high) -> list[dict]:
     """The plan nodes that read bookings_bookingclaim, with index scans
     preferred over sequential ones (on this small table the planner might
     otherwise read it whole, which says nothing about the big one)."""
-    snapshot = Snapshot(spaces)
-    ancestors = {a: s.venue_id for s in spaces for a in snapshot.ancestors[s.id]}
-    sql, params = _claims_query(spaces, ancestors, low, high)
+    sql, params = _query_for(spaces, low, high)
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
         plan = cursor.fetchone()[0]
     return _claim_nodes(json.loads(plan) if isinstance(plan, str) else plan)
+
+
+def _query_for(spaces, low, high) -> tuple[str, list]:
+    """The engine's claims read for `spaces` and their ancestors."""
+    snapshot = Snapshot(spaces)
+    ancestors = {a: s.venue_id for s in spaces for a in snapshot.ancestors[s.id]}
+    return _claims_query(spaces, ancestors, low, high)
 
 
 def _claim_nodes(plan) -> list[dict]:
@@ -174,9 +179,7 @@ def test_both_ways_of_reading_claims_give_the_same_blocked_time(venues, monkeypa
 def _generic_claim_scans(spaces, low, high) -> list[dict]:
     """As `_claim_scans`, for the plan a prepared statement of the query may
     settle on after five runs: one made without the parameters' values."""
-    snapshot = Snapshot(spaces)
-    ancestors = {a: s.venue_id for s in spaces for a in snapshot.ancestors[s.id]}
-    sql, params = _claims_query(spaces, ancestors, low, high)
+    sql, params = _query_for(spaces, low, high)
     numbered = iter(range(1, len(params) + 1))
     prepared = re.sub("%s", lambda _: f"${next(numbered)}", sql)
     connection.ensure_connection()

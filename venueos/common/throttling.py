@@ -27,10 +27,13 @@ from rest_framework.throttling import BaseThrottle
 from venueos.common.middleware import client_ip
 
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_UPSERT = (
-    "INSERT INTO common_ratecounter (key, count, expires_at) VALUES (%s, 1, %s) "
+_COUNT_ONE_MORE = (
     "ON CONFLICT (key) DO UPDATE SET count = common_ratecounter.count + 1 "
     "RETURNING count"
+)
+_UPSERT = (
+    "INSERT INTO common_ratecounter (key, count, expires_at) VALUES (%s, 1, %s) "
+    + _COUNT_ONE_MORE
 )
 # The same, committed without waiting for the WAL flush: a crash can lose a
 # few counts, never a booking. With `synchronous_commit` on, a booking attempt
@@ -40,8 +43,7 @@ _UPSERT_COMMITTED_LAZILY = (
     "INSERT INTO common_ratecounter (key, count, expires_at) "
     "SELECT %s::text, 1, %s::timestamptz"
     " FROM (SELECT set_config('synchronous_commit', 'off', true)) AS lazy_commit "
-    "ON CONFLICT (key) DO UPDATE SET count = common_ratecounter.count + 1 "
-    "RETURNING count"
+    + _COUNT_ONE_MORE
 )
 
 
