@@ -41,9 +41,9 @@ def _database_from_url(url: str) -> dict:
     # same on every call and psycopg prepares it on a connection's sixth run:
     # PostgreSQL then parses it once per connection, and plans it once where a
     # generic plan serves (a third of its CPU per request under the capacity
-    # mix, ADR 0011). VENUEOS_DB_PREPARE=0 gives
-    # Django's defaults back (values in the text, nothing prepared), for
-    # PgBouncer before 1.22 in transaction mode.
+    # mix, ADR 0011). VENUEOS_DB_PREPARE=0 gives Django's defaults back (values
+    # in the text, nothing prepared), for PgBouncer before 1.22 in transaction
+    # mode.
     if _env_bool("VENUEOS_DB_PREPARE", True):
         options["server_side_binding"] = True
         options["prepare_threshold"] = 5
