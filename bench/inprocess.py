@@ -13,7 +13,11 @@ like `make bench` does), then runs each kind `--requests` times after a
 warm-up. CPU time is this process's (`time.process_time`), so PostgreSQL's
 own work and other load on the machine do not count; wall time is printed
 beside it for reference. `--profile KIND` adds a cProfile listing for KIND,
-`--queries KIND` the SQL statements one request of KIND sends.
+over requests not made before (a warm read cache would hide the work):
+sorted by `VENUEOS_PROFILE_SORT` (default cumulative), its first
+`VENUEOS_PROFILE_LINES` (40) lines, and who calls the functions matching
+`VENUEOS_PROFILE_CALLERS` when that is set. `--queries KIND` prints the SQL
+statements one request of KIND sends.
 
 Kinds: live (GET /health/live), avail (one space, one week, a different
 space each time: mostly cache misses), avail_hot (five spaces in turn: cache
@@ -223,17 +227,21 @@ def main(argv=None) -> int:
                 if name == args.profile:
                     profile = cProfile.Profile()
                     profile.enable()
-                    for i in range(args.requests):
+                    # Requests not made before: a warm cache would hide costs.
+                    for i in range(args.requests, 2 * args.requests):
                         call(*make(i))
                     profile.disable()
                     out = io.StringIO()
                     stats = pstats.Stats(profile, stream=out)
                     stats.sort_stats(
                         os.environ.get("VENUEOS_PROFILE_SORT", "cumulative")
-                    ).print_stats(40)
+                    ).print_stats(int(os.environ.get("VENUEOS_PROFILE_LINES", "40")))
+                    callers = os.environ.get("VENUEOS_PROFILE_CALLERS")
+                    if callers:
+                        stats.print_callers(callers)
                     print(out.getvalue())
                 if name == args.queries:
-                    _print_queries(call, make(args.requests + 20))
+                    _print_queries(call, make(2 * args.requests + 20))
         finally:
             from django.db import connections
 

@@ -135,9 +135,14 @@ class Snapshot:
         venue = layout.venue
         self.venues = {venue.id: venue}
         self.zones = {venue.id: ZoneInfo(venue.timezone)}
-        self.ancestors = {
-            space.id: tuple(layout.ancestors(space.id)) for space in self.spaces
-        }
+        chains = layout.ancestor_chains
+        if all(space.id in chains for space in self.spaces):
+            # Shared with the layout and every other reader: never changed.
+            self.ancestors = chains
+        else:
+            self.ancestors = {
+                space.id: chains.get(space.id, ()) for space in self.spaces
+            }
         self.hours = {venue.id: layout.weekly_hours}
         self._open_cache = {}
 
@@ -201,6 +206,15 @@ class Snapshot:
         self, spaces: Sequence[Space], low: datetime, high: datetime
     ) -> dict[UUID, list[Interval]]:
         """Closed or busy time of each space meeting [low, high), merged."""
+        blocked_of = self.blocked_by_space(spaces, low, high)
+        return {space.id: blocked_of(space) for space in spaces}
+
+    def blocked_by_space(
+        self, spaces: Sequence[Space], low: datetime, high: datetime
+    ) -> Callable[[Space], list[Interval]]:
+        """`blocked`, read at once (its queries run now) and merged per space
+        only when asked: a caller that stops at the first few free spaces of
+        a large venue skips the rest of the work."""
         venue_ids = {space.venue_id for space in spaces}
         closures = self._closures(venue_ids, low, high)
         venue_wide: dict[UUID, list[Interval]] = defaultdict(list)
@@ -234,22 +248,23 @@ class Snapshot:
                 own[space_id].append((start, end))
                 if is_exclusive:
                     exclusive[space_id].append((start, end))
-        result: dict[UUID, list[Interval]] = {}
-        for space in spaces:
-            lineage = (space.id, *self.ancestors[space.id])
-            claimed = list(own[space.id])
-            for ancestor_id in self.ancestors[space.id]:
-                claimed += exclusive[ancestor_id]
+
+        def blocked_of(space: Space) -> list[Interval]:
+            ancestors = self.ancestors[space.id]
+            claimed = list(own.get(space.id, ()))
+            for ancestor_id in ancestors:
+                claimed += exclusive.get(ancestor_id, ())
             intervals = widen(
                 claimed,
                 before=space.buffer_after_minutes * MINUTE,
                 after=space.buffer_before_minutes * MINUTE,
             )
-            intervals += venue_wide[space.venue_id]
-            for space_id in lineage:
-                intervals += by_space[space_id]
-            result[space.id] = merge(intervals)
-        return result
+            intervals += venue_wide.get(space.venue_id, ())
+            for space_id in (space.id, *ancestors):
+                intervals += by_space.get(space_id, ())
+            return merge(intervals)
+
+        return blocked_of
 
 
 # Up to this many spaces (the searched ones and their ancestors), the claims

@@ -125,9 +125,11 @@ def _suggest(
     if start_is_bookable and others:
         # Other spaces are offered only at the requested time, so only that
         # window is read: a venue's whole fortnight of claims is not needed.
-        blocked = snapshot.blocked(others, start, end)
+        # Merged only for the spaces looked at: most are free, and the first
+        # `limit` free ones end the search.
+        blocked_of = snapshot.blocked_by_space(others, start, end)
         for other in others:
-            free = free_time(snapshot, other, blocked[other.id], start, end)
+            free = free_time(snapshot, other, blocked_of(other), start, end)
             if any(s <= start and end <= e for s, e in free):
                 other_spaces.append(other)
                 if len(other_spaces) >= limit:

@@ -34,21 +34,32 @@ class VenueLayout:
     closures: tuple[Closure, ...]
     closures_since: datetime
     weekly_hours: dict[int, list[tuple[int, int]]] = field(init=False)
+    # Every space's ancestor ids, nearest first: walked once per layout, not
+    # once per space by every search and 409 that reads this layout.
+    ancestor_chains: dict[UUID, tuple[UUID, ...]] = field(init=False)
 
     def __post_init__(self) -> None:
         weekly: dict[int, list[tuple[int, int]]] = defaultdict(list)
         for row in self.opening_hours:
             weekly[row.weekday].append((row.opens_minute, row.closes_minute))
         object.__setattr__(self, "weekly_hours", dict(weekly))
+        object.__setattr__(
+            self,
+            "ancestor_chains",
+            {space_id: self._walk_up(space_id) for space_id in self.parent_of},
+        )
 
-    def ancestors(self, space_id: UUID) -> list[UUID]:
-        """Ancestor ids, nearest first."""
+    def _walk_up(self, space_id: UUID) -> tuple[UUID, ...]:
         chain: list[UUID] = []
         current = self.parent_of.get(space_id)
         while current is not None and len(chain) <= len(self.parent_of):
             chain.append(current)
             current = self.parent_of.get(current)
-        return chain
+        return tuple(chain)
+
+    def ancestors(self, space_id: UUID) -> list[UUID]:
+        """Ancestor ids, nearest first."""
+        return list(self.ancestor_chains.get(space_id, ()))
 
     def bookable_spaces(
         self, *, min_capacity: int | None = None, features=()
