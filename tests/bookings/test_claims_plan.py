@@ -20,7 +20,12 @@ import pytest
 from django.db import connection
 
 from tests.conftest import make_space, make_user, make_venue
-from venueos.bookings.availability import SPACE_PROBES, Snapshot, _claims_query
+from venueos.bookings.availability import (
+    SPACE_PROBES,
+    Snapshot,
+    _claims_query,
+    _claims_query_in_windows,
+)
 from venueos.bookings.models import Booking
 
 pytestmark = pytest.mark.django_db
@@ -212,3 +217,54 @@ def test_the_generic_plan_of_a_prepared_read_narrows_on_venue_and_space(venues):
         assert re.search(r"venue_id = \$\d", _index_conditions(node)), node
         assert re.search(r"space_id = \$\d", _conditions(node)), node
         assert "period &&" in _conditions(node), node
+
+
+def test_windows_read_in_one_query_keep_each_window_to_itself(venues):
+    """A 409's alternatives read two windows at once (the space over two
+    weeks, the other spaces at the asked time): each gets exactly what a read
+    of its own window gets, never the other window's claims."""
+    _venue, _hall, _floor, rooms = venues[2]
+    snapshot = Snapshot(rooms)
+    fortnight = ([rooms[0]], FIRST, FIRST + timedelta(days=14))
+    hour = (rooms[1:], FIRST, FIRST + timedelta(hours=1))
+    together = snapshot.blocked_in_windows([fortnight, hour])
+    for (spaces, low, high), blocked_of in zip(
+        [fortnight, hour], together, strict=True
+    ):
+        alone = Snapshot(rooms).blocked(spaces, low, high)
+        assert {space.id: blocked_of(space) for space in spaces} == alone
+    # The room is booked every third hour of the fortnight; the others only
+    # in their one hour.
+    assert len(together[0](rooms[0])) == 14 * 8
+    assert all(
+        together[1](room) == [(FIRST, FIRST + timedelta(hours=1))] for room in rooms[1:]
+    )
+
+
+def test_windows_read_in_one_query_still_narrow_on_venue_and_space(venues):
+    _venue, _hall, _floor, rooms = venues[1]
+    snapshot = Snapshot(rooms)
+    reads = [
+        (
+            spaces,
+            {a: s.venue_id for s in spaces for a in snapshot.ancestors[s.id]},
+            low,
+            high,
+        )
+        for spaces, low, high in (
+            ([rooms[0]], FIRST, FIRST + timedelta(days=14)),
+            (rooms[1:], FIRST, FIRST + timedelta(hours=1)),
+        )
+    ]
+    sql, params = _claims_query_in_windows(reads)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+        plan = cursor.fetchone()[0]
+    scans = _claim_nodes(json.loads(plan) if isinstance(plan, str) else plan)
+    # The room and its two ancestors, one probe each; then the venue's rooms.
+    assert len(scans) == 4
+    for node in scans:
+        assert "Seq Scan" not in node["Node Type"]
+        assert _narrows_on_an_id(node), node
+        assert "venue_id = '" in _conditions(node), node

@@ -212,42 +212,65 @@ class Snapshot:
     def blocked_by_space(
         self, spaces: Sequence[Space], low: datetime, high: datetime
     ) -> Callable[[Space], list[Interval]]:
-        """`blocked`, read at once (its queries run now) and merged per space
+        """`blocked`, read at once (its query runs now) and merged per space
         only when asked: a caller that stops at the first few free spaces of
         a large venue skips the rest of the work."""
-        venue_ids = {space.venue_id for space in spaces}
-        closures = self._closures(venue_ids, low, high)
-        venue_wide: dict[UUID, list[Interval]] = defaultdict(list)
-        by_space: dict[UUID, list[Interval]] = defaultdict(list)
-        for venue_id, space_id, start, end in closures:
-            if space_id is None:
-                venue_wide[venue_id].append((start, end))
-            else:
-                by_space[space_id].append((start, end))
+        (blocked_of,) = self.blocked_in_windows([(spaces, low, high)])
+        return blocked_of
+
+    def blocked_in_windows(
+        self, windows: Sequence[tuple[Sequence[Space], datetime, datetime]]
+    ) -> list[Callable[[Space], list[Interval]]]:
+        """`blocked_by_space` for each (spaces, low, high) of `windows`, the
+        claims of all of them read in one query (one round trip)."""
         # Claims on the spaces themselves (any scope) and exclusive claims on
         # their ancestors: what the claim_no_conflict constraint would meet.
         # range_agg merges them per space in the database: a hall holds a
         # shared claim for every booking of every room in it. A new booking's
         # claims would be widened by its space's buffers, so claims that far
         # outside the window still matter.
-        reach_before = max(space.buffer_before_minutes for space in spaces) * MINUTE
-        reach_after = max(space.buffer_after_minutes for space in spaces) * MINUTE
-        own: dict[UUID, list[Interval]] = defaultdict(list)
-        exclusive: dict[UUID, list[Interval]] = defaultdict(list)
-        sql, params = _claims_query(
-            spaces,
-            {a: s.venue_id for s in spaces for a in self.ancestors[s.id]},
-            low - reach_before,
-            high + reach_after,
-        )
+        reads = []
+        for spaces, low, high in windows:
+            reach_before = max(s.buffer_before_minutes for s in spaces) * MINUTE
+            reach_after = max(s.buffer_after_minutes for s in spaces) * MINUTE
+            ancestor_venues = {
+                a: s.venue_id for s in spaces for a in self.ancestors[s.id]
+            }
+            reads.append(
+                (spaces, ancestor_venues, low - reach_before, high + reach_after)
+            )
+        own = [defaultdict(list) for _ in windows]
+        exclusive = [defaultdict(list) for _ in windows]
+        sql, params = _claims_query_in_windows(reads)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             # Epoch microseconds: much cheaper to load than timestamptz text.
-            for space_id, is_exclusive, start_us, end_us in cursor.fetchall():
-                start, end = from_micros(start_us), from_micros(end_us)
-                own[space_id].append((start, end))
+            for index, space_id, is_exclusive, start_us, end_us in cursor.fetchall():
+                interval = (from_micros(start_us), from_micros(end_us))
+                own[index][space_id].append(interval)
                 if is_exclusive:
-                    exclusive[space_id].append((start, end))
+                    exclusive[index][space_id].append(interval)
+        return [
+            self._merger(spaces, low, high, own[index], exclusive[index])
+            for index, (spaces, low, high) in enumerate(windows)
+        ]
+
+    def _merger(
+        self,
+        spaces: Sequence[Space],
+        low: datetime,
+        high: datetime,
+        own: dict[UUID, list[Interval]],
+        exclusive: dict[UUID, list[Interval]],
+    ) -> Callable[[Space], list[Interval]]:
+        venue_wide: dict[UUID, list[Interval]] = defaultdict(list)
+        by_space: dict[UUID, list[Interval]] = defaultdict(list)
+        closures = self._closures({space.venue_id for space in spaces}, low, high)
+        for venue_id, space_id, start, end in closures:
+            if space_id is None:
+                venue_wide[venue_id].append((start, end))
+            else:
+                by_space[space_id].append((start, end))
 
         def blocked_of(space: Space) -> list[Interval]:
             ancestors = self.ancestors[space.id]
@@ -279,7 +302,16 @@ def _claims_query(
     high: datetime,
 ) -> tuple[str, list]:
     """The claims of `spaces` (any) and of their ancestors (exclusive only)
-    meeting [low, high), merged per space and scope.
+    meeting [low, high), merged per space and scope: (0, space, exclusive,
+    start µs, end µs) rows, the 0 naming this one window."""
+    return _claims_query_in_windows([(spaces, ancestor_venues, low, high)])
+
+
+def _claims_query_in_windows(
+    reads: Sequence[tuple[Sequence[Space], dict[UUID, UUID], datetime, datetime]],
+) -> tuple[str, list]:
+    """`_claims_query` for several (spaces, ancestor venues, low, high) at
+    once; each row starts with its read's index in `reads`.
 
     Every branch names its venue (and, for a few spaces, its space) with `=`
     so that the claims' GiST index (claim_no_conflict: venue, space, period)
@@ -288,42 +320,45 @@ def _claims_query(
     ahead of every booking) it expects one row, and the scan walks the period's
     entries of every venue, about 3 ms instead of 0.3 ms.
     """
-    searched = {space.id: space.venue_id for space in spaces}
-    ancestors = {a: v for a, v in ancestor_venues.items() if a not in searched}
-    window = "period && tstzrange(%s, %s, '[)')"
     branches: list[str] = []
     params: list = []
-    if len(searched) + len(ancestors) <= SPACE_PROBES:
-        for probes, only_exclusive in ((searched, False), (ancestors, True)):
-            for space_id, venue_id in probes.items():
+    for index, (spaces, ancestor_venues, low, high) in enumerate(reads):
+        searched = {space.id: space.venue_id for space in spaces}
+        ancestors = {a: v for a, v in ancestor_venues.items() if a not in searched}
+        select = (
+            f"SELECT {int(index)} AS read_index, space_id, exclusive, period"
+            " FROM bookings_bookingclaim"
+        )
+        window = "period && tstzrange(%s, %s, '[)')"
+        if len(searched) + len(ancestors) <= SPACE_PROBES:
+            for probes, only_exclusive in ((searched, False), (ancestors, True)):
+                for space_id, venue_id in probes.items():
+                    branches.append(
+                        f"{select} WHERE venue_id = %s AND space_id = %s AND {window}"
+                        + (" AND exclusive" if only_exclusive else "")
+                    )
+                    params += [venue_id, space_id, low, high]
+        else:
+            for venue_id in sorted(set(searched.values()), key=str):
                 branches.append(
-                    "SELECT space_id, exclusive, period FROM bookings_bookingclaim"
-                    f" WHERE venue_id = %s AND space_id = %s AND {window}"
-                    + (" AND exclusive" if only_exclusive else "")
+                    f"{select} WHERE venue_id = %s AND {window}"
+                    " AND (space_id = ANY(%s) OR (exclusive AND space_id = ANY(%s)))"
                 )
-                params += [venue_id, space_id, low, high]
-    else:
-        for venue_id in sorted(set(searched.values()), key=str):
-            branches.append(
-                "SELECT space_id, exclusive, period FROM bookings_bookingclaim"
-                f" WHERE venue_id = %s AND {window}"
-                " AND (space_id = ANY(%s) OR (exclusive AND space_id = ANY(%s)))"
-            )
-            params += [
-                venue_id,
-                low,
-                high,
-                [s for s, v in searched.items() if v == venue_id],
-                [a for a, v in ancestors.items() if v == venue_id],
-            ]
+                params += [
+                    venue_id,
+                    low,
+                    high,
+                    [s for s, v in searched.items() if v == venue_id],
+                    [a for a, v in ancestors.items() if v == venue_id],
+                ]
     sql = f"""
-        SELECT space_id, exclusive,
+        SELECT read_index, space_id, exclusive,
                (extract(epoch FROM lower(busy)) * 1000000)::bigint,
                (extract(epoch FROM upper(busy)) * 1000000)::bigint
         FROM (
-            SELECT space_id, exclusive, unnest(range_agg(period)) AS busy
+            SELECT read_index, space_id, exclusive, unnest(range_agg(period)) AS busy
             FROM ({" UNION ALL ".join(branches)}) AS claims
-            GROUP BY space_id, exclusive
+            GROUP BY read_index, space_id, exclusive
         ) AS merged
     """
     return sql, params

@@ -108,26 +108,34 @@ def _suggest(
     if low >= high or not candidates:
         return []
 
-    same_space: list[datetime] = []
-    if space in candidates:
-        blocked = snapshot.blocked([space], low, high)
-        free = free_time(snapshot, space, blocked[space.id], low, high)
-        later = _later_starts(policy, free, duration, start, limit)
-        earlier = _earlier_starts(policy, free, duration, start, limit)
-        same_space = _alternate(start, earlier, later)
-
-    other_spaces: list[Space] = []
     start_is_bookable = (
         policy.not_before <= start <= policy.horizon
         and on_grid(start, policy.zone, policy.slot)
         and on_grid(end, policy.zone, policy.slot)
     )
+    # The space over the whole radius; other spaces only at the requested
+    # time (a venue's fortnight of claims is not needed for them): both
+    # read in one query.
+    windows = []
+    if space in candidates:
+        windows.append(([space], low, high))
     if start_is_bookable and others:
-        # Other spaces are offered only at the requested time, so only that
-        # window is read: a venue's whole fortnight of claims is not needed.
+        windows.append((others, start, end))
+    blocked = snapshot.blocked_in_windows(windows) if windows else []
+
+    same_space: list[datetime] = []
+    if space in candidates:
+        blocked_of = blocked.pop(0)
+        free = free_time(snapshot, space, blocked_of(space), low, high)
+        later = _later_starts(policy, free, duration, start, limit)
+        earlier = _earlier_starts(policy, free, duration, start, limit)
+        same_space = _alternate(start, earlier, later)
+
+    other_spaces: list[Space] = []
+    if blocked:
         # Merged only for the spaces looked at: most are free, and the first
         # `limit` free ones end the search.
-        blocked_of = snapshot.blocked_by_space(others, start, end)
+        (blocked_of,) = blocked
         for other in others:
             free = free_time(snapshot, other, blocked_of(other), start, end)
             if any(s <= start and end <= e for s, e in free):
