@@ -209,12 +209,10 @@ class MyBookingsApi(ListMixin, ApiView):
                     parse_day(value, name), time(), tzinfo=UTC
                 )
         end = bounds.get("end_date")
-        bookings = selectors.booking_list_for_user(
+        bookings = selectors.MyBookingsPage(
             user=user,
             start=bounds.get("start_date"),
             end=end + timedelta(days=1) if end else None,
             status=request.query_params.get("status"),
         )
-        return self.paginated_json_texts(
-            bookings, selectors.as_counted_json_texts(bookings)
-        )
+        return self.paginated_json_texts(bookings, bookings)
