@@ -13,7 +13,8 @@ like `make bench` does), then runs each kind `--requests` times after a
 warm-up. CPU time is this process's (`time.process_time`), so PostgreSQL's
 own work and other load on the machine do not count; wall time is printed
 beside it for reference. `--profile KIND` adds a cProfile listing for KIND,
-over requests not made before (a warm read cache would hide the work):
+over requests the measured loop did not make (a warm read cache would hide
+the work; avail_hot and avail_venue repeat theirs by design):
 sorted by `VENUEOS_PROFILE_SORT` (default cumulative), its first
 `VENUEOS_PROFILE_LINES` (40) lines, and who calls the functions matching
 `VENUEOS_PROFILE_CALLERS` when that is set. `--queries KIND` prints the SQL
@@ -227,7 +228,9 @@ def main(argv=None) -> int:
                 if name == args.profile:
                     profile = cProfile.Profile()
                     profile.enable()
-                    # Requests not made before: a warm cache would hide costs.
+                    # Requests the measured loop did not make (for the kinds
+                    # that draw a new one each time; avail_hot and avail_venue
+                    # repeat by design): a warm cache would hide costs.
                     for i in range(args.requests, 2 * args.requests):
                         call(*make(i))
                     profile.disable()

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from tests.bookings.helpers import at, book, future_day, iso, utc
 from tests.conftest import (
@@ -559,12 +560,15 @@ def test_booking_json_written_by_postgresql_matches_booking_json(tree, alice, ma
         {"end": 2},
         {"start": 0, "end": 1},
         {"start": 9},
+        {"start": -100},
+        {"end": -30},
     ],
 )
 def test_my_bookings_page_is_what_the_orm_list_gives(tree, alice, bob, filters):
     """`MyBookingsPage` (the API's hand-written query for /me/bookings/) holds
     exactly the rows, order, totals and JSON of the ORM list it replaced, for
-    every filter and page."""
+    every filter and page: past bookings (one still running), bookings that
+    start together (ordered by id), cancelled ones and someone else's."""
     from venueos.bookings.selectors import (
         MyBookingsPage,
         as_counted_json_texts,
@@ -575,8 +579,21 @@ def test_my_bookings_page_is_what_the_orm_list_gives(tree, alice, bob, filters):
         for hour in ("09:00", "11:00"):
             start = at(DAY + timedelta(days=day), hour)
             book(client_for(alice), tree["a"], start, start + timedelta(hours=1))
-    book(client_for(bob), tree["b"], at(DAY, "09:00"), at(DAY, "10:00"))
-    mine = Booking.objects.filter(user=alice).order_by("start_time")
+    # Room B beside Room A, at the same times: equal starts.
+    for hour in ("09:00", "11:00"):
+        start = at(DAY, hour)
+        book(client_for(alice), tree["b"], start, start + timedelta(hours=1))
+    book(client_for(bob), tree["b"], at(DAY + timedelta(days=1), "09:00"), at(DAY + timedelta(days=1), "10:00"))  # fmt: skip
+    now = timezone.now()
+    for start, end in (
+        (now - timedelta(days=3), now - timedelta(days=3, hours=-1)),
+        (now - timedelta(hours=1), now + timedelta(hours=1)),  # running now
+    ):
+        Booking.objects.create(
+            venue=tree["a"].venue, space=tree["corner"], user=alice,
+            created_by=alice, start_time=start, end_time=end, title="Earlier",
+        )  # fmt: skip
+    mine = Booking.objects.filter(user=alice, space=tree["a"]).order_by("start_time")
     client_for(alice).delete(f"/api/v1/bookings/{mine[2].id}/")
     kwargs = {
         name: at(DAY + timedelta(days=value), "00:00") if name != "status" else value
@@ -586,5 +603,9 @@ def test_my_bookings_page_is_what_the_orm_list_gives(tree, alice, bob, filters):
     orm = booking_list_for_user(user=alice, **kwargs)
     counted = as_counted_json_texts(orm)
     assert ours.count() == orm.count()
-    for offset, limit in ((0, 100), (0, 3), (3, 3), (6, 3), (50, 10)):
+    for offset, limit in ((0, 100), (0, 3), (3, 3), (6, 3), (9, 3), (50, 10)):
         assert ours[offset : offset + limit] == list(counted[offset : offset + limit])
+    if not filters:  # upcoming only: what has not ended, the running one too
+        shown = [json.loads(text)["title"] for _total, text in ours[0:100]]
+        assert len(shown) == 8 + 2 + 1
+        assert shown.count("Earlier") == 1

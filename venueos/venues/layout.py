@@ -11,8 +11,10 @@ read them, never change or save them.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import MappingProxyType
 from typing import NamedTuple
 from uuid import UUID
 
@@ -35,8 +37,9 @@ class VenueLayout:
     closures_since: datetime
     weekly_hours: dict[int, list[tuple[int, int]]] = field(init=False)
     # Every space's ancestor ids, nearest first: walked once per layout, not
-    # once per space by every search and 409 that reads this layout.
-    ancestor_chains: dict[UUID, tuple[UUID, ...]] = field(init=False)
+    # once per space by every search and 409 that reads this layout. Read-only:
+    # every thread's snapshots share it.
+    ancestor_chains: Mapping[UUID, tuple[UUID, ...]] = field(init=False)
 
     def __post_init__(self) -> None:
         weekly: dict[int, list[tuple[int, int]]] = defaultdict(list)
@@ -46,7 +49,9 @@ class VenueLayout:
         object.__setattr__(
             self,
             "ancestor_chains",
-            {space_id: self._walk_up(space_id) for space_id in self.parent_of},
+            MappingProxyType(
+                {space_id: self._walk_up(space_id) for space_id in self.parent_of}
+            ),
         )
 
     def _walk_up(self, space_id: UUID) -> tuple[UUID, ...]:
