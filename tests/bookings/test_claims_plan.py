@@ -23,7 +23,6 @@ from tests.conftest import make_space, make_user, make_venue
 from venueos.bookings.availability import (
     SPACE_PROBES,
     Snapshot,
-    _claims_query,
     _claims_query_in_windows,
 )
 from venueos.bookings.models import Booking
@@ -79,7 +78,7 @@ def _query_for(spaces, low, high) -> tuple[str, list]:
     """The engine's claims read for `spaces` and their ancestors."""
     snapshot = Snapshot(spaces)
     ancestors = {a: s.venue_id for s in spaces for a in snapshot.ancestors[s.id]}
-    return _claims_query(spaces, ancestors, low, high)
+    return _claims_query_in_windows([(spaces, ancestors, low, high)])
 
 
 def _claim_nodes(plan) -> list[dict]:

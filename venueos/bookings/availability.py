@@ -206,23 +206,17 @@ class Snapshot:
         self, spaces: Sequence[Space], low: datetime, high: datetime
     ) -> dict[UUID, list[Interval]]:
         """Closed or busy time of each space meeting [low, high), merged."""
-        blocked_of = self.blocked_by_space(spaces, low, high)
-        return {space.id: blocked_of(space) for space in spaces}
-
-    def blocked_by_space(
-        self, spaces: Sequence[Space], low: datetime, high: datetime
-    ) -> Callable[[Space], list[Interval]]:
-        """`blocked`, read at once (its query runs now) and merged per space
-        only when asked: a caller that stops at the first few free spaces of
-        a large venue skips the rest of the work."""
         (blocked_of,) = self.blocked_in_windows([(spaces, low, high)])
-        return blocked_of
+        return {space.id: blocked_of(space) for space in spaces}
 
     def blocked_in_windows(
         self, windows: Sequence[tuple[Sequence[Space], datetime, datetime]]
     ) -> list[Callable[[Space], list[Interval]]]:
-        """`blocked_by_space` for each (spaces, low, high) of `windows`, the
-        claims of all of them read in one query (one round trip)."""
+        """For each (spaces, low, high) of `windows`, a function giving a
+        space's closed or busy time in that window, merged. The claims of all
+        windows are read now, in one query (one round trip); each space is
+        merged only when asked, so a caller that stops at the first few free
+        spaces of a large venue skips the rest of the work."""
         # Claims on the spaces themselves (any scope) and exclusive claims on
         # their ancestors: what the claim_no_conflict constraint would meet.
         # range_agg merges them per space in the database: a hall holds a
@@ -295,23 +289,12 @@ class Snapshot:
 SPACE_PROBES = 8
 
 
-def _claims_query(
-    spaces: Sequence[Space],
-    ancestor_venues: dict[UUID, UUID],
-    low: datetime,
-    high: datetime,
-) -> tuple[str, list]:
-    """The claims of `spaces` (any) and of their ancestors (exclusive only)
-    meeting [low, high), merged per space and scope: (0, space, exclusive,
-    start µs, end µs) rows, the 0 naming this one window."""
-    return _claims_query_in_windows([(spaces, ancestor_venues, low, high)])
-
-
 def _claims_query_in_windows(
     reads: Sequence[tuple[Sequence[Space], dict[UUID, UUID], datetime, datetime]],
 ) -> tuple[str, list]:
-    """`_claims_query` for several (spaces, ancestor venues, low, high) at
-    once; each row starts with its read's index in `reads`.
+    """The claims of each read's spaces (any) and of their ancestors
+    (exclusive only) meeting its [low, high), merged per read, space and
+    scope: (read's index in `reads`, space, exclusive, start µs, end µs) rows.
 
     Every branch names its venue (and, for a few spaces, its space) with `=`
     so that the claims' GiST index (claim_no_conflict: venue, space, period)

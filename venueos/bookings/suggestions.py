@@ -116,26 +116,28 @@ def _suggest(
     # The space over the whole radius; other spaces only at the requested
     # time (a venue's fortnight of claims is not needed for them): both
     # read in one query.
+    reads_same_space = space in candidates
+    reads_others = start_is_bookable and bool(others)
     windows = []
-    if space in candidates:
+    if reads_same_space:
         windows.append(([space], low, high))
-    if start_is_bookable and others:
+    if reads_others:
         windows.append((others, start, end))
-    blocked = snapshot.blocked_in_windows(windows) if windows else []
+    blocked = iter(snapshot.blocked_in_windows(windows) if windows else ())
 
     same_space: list[datetime] = []
-    if space in candidates:
-        blocked_of = blocked.pop(0)
+    if reads_same_space:
+        blocked_of = next(blocked)
         free = free_time(snapshot, space, blocked_of(space), low, high)
         later = _later_starts(policy, free, duration, start, limit)
         earlier = _earlier_starts(policy, free, duration, start, limit)
         same_space = _alternate(start, earlier, later)
 
     other_spaces: list[Space] = []
-    if blocked:
+    if reads_others:
         # Merged only for the spaces looked at: most are free, and the first
         # `limit` free ones end the search.
-        (blocked_of,) = blocked
+        blocked_of = next(blocked)
         for other in others:
             free = free_time(snapshot, other, blocked_of(other), start, end)
             if any(s <= start and end <= e for s, e in free):
