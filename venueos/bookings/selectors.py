@@ -130,14 +130,12 @@ class MyBookingsPage:
             conditions.append("status = %s")
             params.append(status)
         self._where = " AND ".join(conditions)
+        self._count_sql = f"SELECT count(*) FROM bookings_booking WHERE {self._where}"
         self._params = params
 
     def count(self) -> int:
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT count(*) FROM bookings_booking WHERE {self._where}",
-                self._params,
-            )
+            cursor.execute(self._count_sql, self._params)
             return cursor.fetchone()[0]
 
     def __getitem__(self, page: slice) -> list[tuple[int, str]]:
@@ -145,8 +143,7 @@ class MyBookingsPage:
         # while the page keeps its top-N sort (see as_counted_json_texts).
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT (SELECT count(*) FROM bookings_booking WHERE {self._where}),"
-                f" {_BOOKING_JSON_SQL}"
+                f"SELECT ({self._count_sql}), {_BOOKING_JSON_SQL}"
                 f" FROM bookings_booking WHERE {self._where}"
                 " ORDER BY start_time, id LIMIT %s OFFSET %s",
                 [*self._params, *self._params, page.stop - page.start, page.start],
