@@ -135,14 +135,9 @@ class Snapshot:
         venue = layout.venue
         self.venues = {venue.id: venue}
         self.zones = {venue.id: ZoneInfo(venue.timezone)}
-        chains = layout.ancestor_chains
-        if all(space.id in chains for space in self.spaces):
-            # Shared with the layout and every other reader: never changed.
-            self.ancestors = chains
-        else:
-            self.ancestors = {
-                space.id: chains.get(space.id, ()) for space in self.spaces
-            }
+        # The layout's own read-only map, shared by every reader; a space it
+        # does not know has no ancestors (`blocked_in_windows` reads with .get).
+        self.ancestors = layout.ancestor_chains
         self.hours = {venue.id: layout.weekly_hours}
         self._open_cache = {}
 
@@ -228,7 +223,7 @@ class Snapshot:
             reach_before = max(s.buffer_before_minutes for s in spaces) * MINUTE
             reach_after = max(s.buffer_after_minutes for s in spaces) * MINUTE
             ancestor_venues = {
-                a: s.venue_id for s in spaces for a in self.ancestors[s.id]
+                a: s.venue_id for s in spaces for a in self.ancestors.get(s.id, ())
             }
             reads.append(
                 (spaces, ancestor_venues, low - reach_before, high + reach_after)
@@ -267,7 +262,7 @@ class Snapshot:
                 by_space[space_id].append((start, end))
 
         def blocked_of(space: Space) -> list[Interval]:
-            ancestors = self.ancestors[space.id]
+            ancestors = self.ancestors.get(space.id, ())
             claimed = list(own.get(space.id, ()))
             for ancestor_id in ancestors:
                 claimed += exclusive.get(ancestor_id, ())
